@@ -1,0 +1,113 @@
+/*
+ * waybill/crypto.h: hashes, signature keys and randomness, over OpenSSL 3
+ * libcrypto. Nothing else in waybill calls OpenSSL for these.
+ *
+ * Algorithms: SHA-256, SHA-384; Ed25519 (RFC 8032, pure), ECDSA P-256 with
+ * SHA-256 and ECDSA P-384 with SHA-384 (FIPS 186-4). ECDSA signatures cross
+ * this interface in the fixed-size raw form r‖s that COSE uses (RFC 9053
+ * §2.1): 64 bytes for P-256, 96 for P-384; wb_ecdsa_der_to_raw and
+ * wb_ecdsa_raw_to_der convert from and to the DER form of X.509 and OpenSSL.
+ *
+ * Keys are opaque wb_key objects, public or private. PEM files are PKCS#8
+ * ("PRIVATE KEY") for private keys and SubjectPublicKeyInfo ("PUBLIC KEY")
+ * for public keys; private key files are written with mode 0600.
+ */
+#ifndef WAYBILL_CRYPTO_H
+#define WAYBILL_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WB_SHA256_LEN 32
+#define WB_SHA384_LEN 48
+#define WB_SIG_MAX 96        /* largest raw signature (ES384 r‖s) */
+#define WB_PUBKEY_RAW_MAX 97 /* largest raw public key (P-384 uncompressed) */
+#define WB_PEM_MAX 8192      /* largest PEM file we read */
+
+typedef enum {
+    WB_ALG_NONE = 0,
+    WB_ALG_ED25519 = 1,
+    WB_ALG_ES256 = 2, /* ECDSA P-256 + SHA-256 */
+    WB_ALG_ES384 = 3, /* ECDSA P-384 + SHA-384 */
+} wb_alg;
+
+/* ---- hashes ---- */
+int wb_sha256(uint8_t out[WB_SHA256_LEN], const void *data, size_t len);
+int wb_sha384(uint8_t out[WB_SHA384_LEN], const void *data, size_t len);
+
+/* Incremental SHA-256 (wraps an EVP_MD_CTX). */
+typedef struct wb_sha256_ctx wb_sha256_ctx;
+int wb_sha256_new(wb_sha256_ctx **out);
+void wb_sha256_free(wb_sha256_ctx *ctx);
+int wb_sha256_init(wb_sha256_ctx *ctx);
+int wb_sha256_update(wb_sha256_ctx *ctx, const void *data, size_t len);
+int wb_sha256_final(wb_sha256_ctx *ctx, uint8_t out[WB_SHA256_LEN]);
+/*
+ * wb_sha256_2 hashes the concatenation a‖b (with an optional one-byte
+ * prefix when prefix >= 0) using a per-thread context: the fast path for
+ * Merkle leaf and node hashes. Returns 0 or WB_E_CRYPTO.
+ */
+int wb_sha256_prefixed(uint8_t out[WB_SHA256_LEN], int prefix, const void *a,
+                       size_t alen, const void *b, size_t blen);
+
+/* ---- randomness ---- */
+int wb_random_bytes(void *out, size_t len);
+
+/* ---- keys ---- */
+typedef struct wb_key wb_key;
+
+const char *wb_alg_name(wb_alg alg);      /* "Ed25519", "ES256", "ES384" */
+wb_alg wb_alg_from_name(const char *name); /* WB_ALG_NONE if unknown */
+/* raw signature length for alg (64, 64, 96), 0 if unknown */
+size_t wb_alg_sig_len(wb_alg alg);
+
+int wb_key_generate(wb_key **out, wb_alg alg);
+void wb_key_free(wb_key *key);
+wb_alg wb_key_alg(const wb_key *key);
+int wb_key_is_private(const wb_key *key);
+
+/* PEM in memory: PKCS#8 private or SPKI public; alg is detected. */
+int wb_key_from_pem(wb_key **out, const char *pem, size_t len);
+/* writes PEM text (NUL-terminated, free with free()) */
+int wb_key_to_pem(char **out, size_t *len, const wb_key *key, int private_part);
+/* files: reading refuses files over WB_PEM_MAX; writing refuses to
+ * overwrite (WB_E_EXISTS) and creates private keys with mode 0600 */
+int wb_key_read_file(wb_key **out, const char *path);
+int wb_key_write_file(const wb_key *key, const char *path, int private_part);
+
+/*
+ * Raw public key: Ed25519 32 bytes (RFC 8032), EC uncompressed point
+ * 0x04‖X‖Y (65 / 97 bytes). *len is in/out: capacity in, length out.
+ */
+int wb_key_public_raw(const wb_key *key, uint8_t *out, size_t *len);
+int wb_key_from_public_raw(wb_key **out, wb_alg alg, const uint8_t *raw,
+                           size_t len);
+/* Ed25519 private seed (32 bytes) in and out, for the signed-note key form */
+int wb_key_ed25519_seed(const wb_key *key, uint8_t seed[32]);
+int wb_key_from_ed25519_seed(wb_key **out, const uint8_t seed[32]);
+/* SubjectPublicKeyInfo DER (malloc'd) and its SHA-256 */
+int wb_key_spki_der(const wb_key *key, uint8_t **out, size_t *len);
+/* a new public-only key with the same public part */
+int wb_key_public_copy(wb_key **out, const wb_key *key);
+
+/*
+ * wb_key_sign signs msg (hashing it with the algorithm's hash for ECDSA;
+ * pure Ed25519 otherwise). sig must hold WB_SIG_MAX bytes; *sig_len gets the
+ * raw length. wb_key_verify returns 0 if sig is valid, WB_E_VERIFY if not.
+ */
+int wb_key_sign(const wb_key *key, uint8_t *sig, size_t *sig_len,
+                const void *msg, size_t msg_len);
+int wb_key_verify(const wb_key *key, const uint8_t *sig, size_t sig_len,
+                  const void *msg, size_t msg_len);
+
+/*
+ * ECDSA signature conversion. n is the size of one coordinate (32 or 48).
+ * der_to_raw rejects anything but a DER SEQUENCE of two INTEGERs that fit in
+ * n bytes; raw_to_der writes minimal DER into out (cap bytes).
+ */
+int wb_ecdsa_der_to_raw(uint8_t *raw, size_t n, const uint8_t *der,
+                        size_t der_len);
+int wb_ecdsa_raw_to_der(uint8_t *der, size_t cap, size_t *der_len,
+                        const uint8_t *raw, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/sh
+# install-deps.sh: install the Debian 12 packages waybill builds, tests and
+# runs with, and only those that are missing. `apt-get update` runs only when
+# something has to be installed. Run as root (make test / make demo call it).
+#
+# Usage: scripts/install-deps.sh [extra-package...]
+#   WAYBILL_DEPS_EXTRA="pkg ..."  adds packages (make fuzz adds clang's runtime).
+set -eu
+
+PACKAGES="
+gcc make cmake pkg-config ca-certificates
+libssl-dev
+libcbor-dev
+libmicrohttpd-dev
+libsqlite3-dev
+libpq-dev
+libjansson-dev
+libinih-dev
+libcurl4-openssl-dev
+libcmocka-dev
+"
+
+missing=""
+for p in $PACKAGES ${WAYBILL_DEPS_EXTRA:-} "$@"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    if [ "$status" != "installed" ]; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: must run as root to install:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
