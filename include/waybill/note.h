@@ -56,7 +56,9 @@ int wb_note_sign(char **out, size_t *out_len, const char *text, size_t text_len,
 typedef struct {
     char name[WB_NOTE_NAME_MAX + 1];
     uint32_t key_id;
-    uint8_t sig[WB_SIG_MAX + 16]; /* signature bytes after the key ID */
+    uint8_t *sig; /* signature bytes after the key ID (malloc'd, freed by
+                     wb_note_cleanup): unknown keys' signatures may be
+                     kilobytes long (post-quantum), and must be kept */
     size_t sig_len;
     int verified; /* 1 if a given verifier checked it */
 } wb_note_sig;

@@ -112,4 +112,21 @@ int wb_parse_u64(uint64_t *out, const char *s, size_t len);
 /* constant-time comparison of n bytes: 1 if equal */
 int wb_ct_equal(const void *a, const void *b, size_t n);
 
+/* ---- files (file.c) ---- */
+/*
+ * wb_file_read reads a whole file of at most max bytes (malloc'd,
+ * NUL-terminated). WB_E_NOTFOUND if missing, WB_E_LIMIT if larger than max.
+ * path "-" reads standard input.
+ */
+int wb_file_read(const char *path, size_t max, uint8_t **data, size_t *len);
+/*
+ * wb_file_write_new creates path (refusing to overwrite: WB_E_EXISTS) with
+ * the given mode, writes all of data, fsyncs the file and its directory.
+ * On failure the partial file is removed.
+ */
+int wb_file_write_new(const char *path, const void *data, size_t len,
+                      unsigned mode);
+/* fsync the directory containing path (or path itself if a directory) */
+int wb_fsync_dir(const char *dir);
+
 #endif

@@ -1,0 +1,106 @@
+/*
+ * waybill/store.h: the storage interface under the log.
+ *
+ * The log keeps its tree as tlog tiles and entry bundles: blobs that only
+ * ever grow (a partial tile is extended until it holds 256 hashes, then it
+ * never changes again) plus one small state row (tree size, root hash,
+ * latest signed checkpoint). So a backend needs only:
+ *
+ *   - get / put a blob by key (put replaces: a partial tile grows in place),
+ *   - read the state and compare-and-swap it (expected tree size → new state),
+ *   - transactions: everything between begin and commit lands together or
+ *     not at all, and commit returns only once it is durable,
+ *   - a few named metadata values (origin, schema version).
+ *
+ * The SQLite backend (store_sqlite.c) is the embedded default. A PostgreSQL
+ * backend implements the same operations table; nothing above this layer
+ * knows which one it talks to.
+ */
+#ifndef WAYBILL_STORE_H
+#define WAYBILL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    WB_BLOB_TILE = 1,   /* a hash tile: level, index as in tlog-tiles */
+    WB_BLOB_BUNDLE = 2, /* an entry bundle: level 0, index = entry / 256 */
+    WB_BLOB_CHECKPOINT = 3, /* the signed checkpoint of tree size = index */
+} wb_blob_kind;
+
+typedef struct {
+    uint8_t kind;   /* wb_blob_kind */
+    uint8_t level;  /* tile level (0..63) */
+    uint64_t index; /* tile index, < 2^48 */
+} wb_blob_key;
+
+#define WB_BLOB_INDEX_MAX ((UINT64_C(1) << 48) - 1)
+#define WB_STORE_META_MAX 4096 /* largest metadata value */
+
+typedef struct {
+    uint64_t size;         /* leaves in the tree */
+    uint8_t root[32];      /* RFC 9162 root of those leaves */
+    char *checkpoint;      /* signed checkpoint note for that size */
+    size_t checkpoint_len;
+} wb_store_state;
+
+void wb_store_state_cleanup(wb_store_state *st);
+
+typedef struct wb_store wb_store;
+
+typedef struct {
+    const char *name; /* "sqlite", "postgres" */
+    int (*get_blob)(wb_store *s, wb_blob_key key, uint8_t **data, size_t *len);
+    int (*put_blob)(wb_store *s, wb_blob_key key, const uint8_t *data, size_t len);
+    int (*get_state)(wb_store *s, wb_store_state *out);
+    int (*cas_state)(wb_store *s, uint64_t expected_size, const wb_store_state *st);
+    int (*get_meta)(wb_store *s, const char *name, char **value);
+    int (*put_meta)(wb_store *s, const char *name, const char *value);
+    int (*begin)(wb_store *s);
+    int (*commit)(wb_store *s);
+    int (*rollback)(wb_store *s);
+    void (*close)(wb_store *s);
+} wb_store_ops;
+
+struct wb_store {
+    const wb_store_ops *ops;
+};
+
+typedef struct {
+    int create;        /* 1: create a new store, failing if one exists */
+    int sync_normal;   /* SQLite: synchronous=NORMAL instead of FULL */
+    int busy_timeout_ms;
+} wb_store_options;
+
+/*
+ * wb_store_open_sqlite opens (or with opt->create, creates) the SQLite store
+ * at path: WAL journal, synchronous=FULL unless opt->sync_normal.
+ * WB_E_NOTFOUND if it does not exist and create is 0; WB_E_EXISTS if it
+ * exists and create is 1.
+ */
+int wb_store_open_sqlite(wb_store **out, const char *path,
+                         const wb_store_options *opt);
+
+/* ---- thin dispatchers, so callers read wb_store_put_blob(s, ...) ---- */
+/* WB_E_NOTFOUND if no such blob */
+int wb_store_get_blob(wb_store *s, wb_blob_key key, uint8_t **data, size_t *len);
+int wb_store_put_blob(wb_store *s, wb_blob_key key, const uint8_t *data, size_t len);
+/* WB_E_NOTFOUND before the first state was written */
+int wb_store_get_state(wb_store *s, wb_store_state *out);
+/*
+ * wb_store_cas_state replaces the state if its tree size is still
+ * expected_size (UINT64_MAX: only if there is no state yet);
+ * WB_E_CONFLICT otherwise.
+ */
+int wb_store_cas_state(wb_store *s, uint64_t expected_size, const wb_store_state *st);
+int wb_store_get_meta(wb_store *s, const char *name, char **value);
+int wb_store_put_meta(wb_store *s, const char *name, const char *value);
+int wb_store_begin(wb_store *s);
+int wb_store_commit(wb_store *s);
+int wb_store_rollback(wb_store *s);
+/* accepts NULL; rolls back an open transaction */
+void wb_store_close(wb_store *s);
+
+#define WB_STORE_NO_STATE UINT64_MAX
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * cli.h: what the one-file-per-command CLI shares: the command table entry,
+ * exit codes, error printing and option helpers.
+ *
+ * Exit codes (docs/cli.md):
+ *   0  success
+ *   1  verification failed: a signature, proof or checkpoint did not verify
+ *   2  usage: unknown command or option, missing argument
+ *   3  invalid input: malformed, empty or oversized data, index out of range
+ *   4  not found or already exists, or a file could not be read/written
+ *   5  storage, corruption or internal failure
+ */
+#ifndef WAYBILL_CLI_H
+#define WAYBILL_CLI_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+enum {
+    WB_EXIT_OK = 0,
+    WB_EXIT_VERIFY = 1,
+    WB_EXIT_USAGE = 2,
+    WB_EXIT_INPUT = 3,
+    WB_EXIT_NOTFOUND = 4,
+    WB_EXIT_INTERNAL = 5,
+};
+
+typedef struct {
+    const char *group;   /* "log", or NULL for a top-level command */
+    const char *name;    /* "init" */
+    const char *summary; /* one line for the command list */
+    const char *usage;   /* full --help text */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} wb_cli_cmd;
+
+/* maps a WB_E_* code to an exit code */
+int cli_exit_code(int rc);
+/* prints "waybill <cmd>: <message>" (the thread's error message) and
+ * returns the exit code for rc */
+int cli_fail(const char *cmd, int rc);
+/* prints a usage error and returns WB_EXIT_USAGE */
+int cli_usage_error(const wb_cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * cli_parse_common scans argv for the options every command has (--help,
+ * --json) and the ones it names in value_opts (each takes a value, as
+ * "--opt VALUE" or "--opt=VALUE"). Positional arguments are collected into
+ * pos (up to maxpos). Returns -1 after printing help (exit 0), a usage exit
+ * code on error, 0 otherwise.
+ */
+typedef struct {
+    const char *name;  /* "--size" */
+    const char **value;
+} cli_opt;
+
+typedef struct {
+    int json;
+    int npos;
+    char **pos;
+} cli_args;
+
+int cli_parse(const wb_cli_cmd *cmd, int argc, char **argv, cli_opt *opts,
+              size_t nopts, cli_args *out, char **posbuf, int maxpos);
+
+/* parses a decimal uint64 argument; prints a usage error on failure */
+int cli_parse_u64(const wb_cli_cmd *cmd, const char *what, const char *s,
+                  unsigned long long *out);
+
+/* prints a JSON object to stdout with a newline and frees it */
+void cli_print_json(json_t *obj);
+
+/* the command table (main.c) */
+extern const wb_cli_cmd *const wb_cli_commands[];
+
+/* each command file defines one of these */
+extern const wb_cli_cmd wb_cmd_log_init;
+extern const wb_cli_cmd wb_cmd_log_append;
+extern const wb_cli_cmd wb_cmd_log_checkpoint;
+extern const wb_cli_cmd wb_cmd_log_prove;
+extern const wb_cli_cmd wb_cmd_log_verify;
+
+#endif

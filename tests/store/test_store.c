@@ -1,0 +1,247 @@
+/*
+ * test_store.c: the storage interface contract (waybill/store.h), written
+ * once against wb_store and run on every backend (today: SQLite).
+ */
+#include "wbtest.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "waybill/error.h"
+#include "waybill/store.h"
+
+typedef struct {
+    char *dir;
+    char path[4200];
+    wb_store *s;
+} fixture;
+
+static int setup_sqlite(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    wb_store_options opt = {.create = 1};
+    f->dir = wbt_tmpdir("store");
+    snprintf(f->path, sizeof(f->path), "%s/waybill.db", f->dir);
+    if (wb_store_open_sqlite(&f->s, f->path, &opt) != 0)
+        fail_msg("open: %s", wb_error_message());
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wb_store_close(f->s);
+    wbt_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void reopen(fixture *f)
+{
+    wb_store_options opt = {0};
+    wb_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(wb_store_open_sqlite(&f->s, f->path, &opt), 0);
+}
+
+static void test_blob_put_get_replace(void **state)
+{
+    fixture *f = *state;
+    wb_blob_key k = {WB_BLOB_TILE, 0, 7};
+    wb_blob_key other = {WB_BLOB_BUNDLE, 0, 7};
+    uint8_t *data = NULL;
+    size_t len = 0;
+
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), WB_E_NOTFOUND);
+    assert_non_null(strstr(wb_error_message(), "7"));
+    assert_int_equal(wb_store_put_blob(f->s, k, (const uint8_t *)"abc", 3), 0);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), 0);
+    assert_int_equal(len, 3);
+    assert_memory_equal(data, "abc", 3);
+    free(data);
+    /* same level and index, other kind: a different blob */
+    assert_int_equal(wb_store_get_blob(f->s, other, &data, &len), WB_E_NOTFOUND);
+    /* put replaces (a partial tile grows in place) */
+    assert_int_equal(wb_store_put_blob(f->s, k, (const uint8_t *)"abcdef", 6), 0);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), 0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(data, "abcdef", 6);
+    free(data);
+    /* survives a reopen */
+    reopen(f);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), 0);
+    assert_int_equal(len, 6);
+    free(data);
+}
+
+static void test_blob_key_limits(void **state)
+{
+    fixture *f = *state;
+    wb_blob_key big = {WB_BLOB_TILE, 63, WB_BLOB_INDEX_MAX};
+    wb_blob_key bad_index = {WB_BLOB_TILE, 0, WB_BLOB_INDEX_MAX + 1};
+    wb_blob_key bad_kind = {9, 0, 0};
+    wb_blob_key bad_level = {WB_BLOB_TILE, 64, 0};
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(wb_store_put_blob(f->s, big, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(wb_store_get_blob(f->s, big, &data, &len), 0);
+    free(data);
+    assert_int_equal(wb_store_put_blob(f->s, bad_index, (const uint8_t *)"x", 1), WB_E_INVALID);
+    assert_int_equal(wb_store_put_blob(f->s, bad_kind, (const uint8_t *)"x", 1), WB_E_INVALID);
+    assert_int_equal(wb_store_put_blob(f->s, bad_level, (const uint8_t *)"x", 1), WB_E_INVALID);
+}
+
+static void test_state_cas(void **state)
+{
+    fixture *f = *state;
+    wb_store_state st = {0}, got;
+    char cp1[] = "checkpoint one\n";
+    char cp2[] = "checkpoint two\n";
+
+    assert_int_equal(wb_store_get_state(f->s, &got), WB_E_NOTFOUND);
+    st.size = 0;
+    memset(st.root, 0xaa, 32);
+    st.checkpoint = cp1;
+    st.checkpoint_len = strlen(cp1);
+    /* a size CAS on a missing state fails; creating it works once */
+    assert_int_equal(wb_store_cas_state(f->s, 0, &st), WB_E_CONFLICT);
+    assert_int_equal(wb_store_cas_state(f->s, WB_STORE_NO_STATE, &st), 0);
+    assert_int_equal(wb_store_cas_state(f->s, WB_STORE_NO_STATE, &st), WB_E_CONFLICT);
+
+    st.size = 5;
+    memset(st.root, 0xbb, 32);
+    st.checkpoint = cp2;
+    st.checkpoint_len = strlen(cp2);
+    assert_int_equal(wb_store_cas_state(f->s, 4, &st), WB_E_CONFLICT);
+    assert_int_equal(wb_store_get_state(f->s, &got), 0);
+    assert_true(got.size == 0);
+    assert_int_equal(got.root[0], 0xaa);
+    wb_store_state_cleanup(&got);
+    assert_int_equal(wb_store_cas_state(f->s, 0, &st), 0);
+    reopen(f);
+    assert_int_equal(wb_store_get_state(f->s, &got), 0);
+    assert_true(got.size == 5);
+    assert_int_equal(got.root[31], 0xbb);
+    assert_string_equal(got.checkpoint, cp2);
+    assert_int_equal(got.checkpoint_len, strlen(cp2));
+    wb_store_state_cleanup(&got);
+}
+
+static void test_transaction_rollback_and_commit(void **state)
+{
+    fixture *f = *state;
+    wb_blob_key k = {WB_BLOB_BUNDLE, 0, 1};
+    uint8_t *data;
+    size_t len;
+
+    assert_int_equal(wb_store_begin(f->s), 0);
+    assert_int_equal(wb_store_begin(f->s), WB_E_INTERNAL); /* no nesting */
+    assert_int_equal(wb_store_put_blob(f->s, k, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(wb_store_rollback(f->s), 0);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), WB_E_NOTFOUND);
+
+    assert_int_equal(wb_store_begin(f->s), 0);
+    assert_int_equal(wb_store_put_blob(f->s, k, (const uint8_t *)"y", 1), 0);
+    assert_int_equal(wb_store_commit(f->s), 0);
+    assert_int_equal(wb_store_commit(f->s), WB_E_INTERNAL);
+    reopen(f);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), 0);
+    assert_memory_equal(data, "y", 1);
+    free(data);
+
+    /* an open transaction is rolled back by close */
+    assert_int_equal(wb_store_begin(f->s), 0);
+    assert_int_equal(wb_store_put_blob(f->s, k, (const uint8_t *)"z", 1), 0);
+    reopen(f);
+    assert_int_equal(wb_store_get_blob(f->s, k, &data, &len), 0);
+    assert_memory_equal(data, "y", 1);
+    free(data);
+}
+
+static void test_meta(void **state)
+{
+    fixture *f = *state;
+    char *v = NULL;
+    char big[WB_STORE_META_MAX + 2];
+    assert_int_equal(wb_store_get_meta(f->s, "origin", &v), WB_E_NOTFOUND);
+    assert_int_equal(wb_store_put_meta(f->s, "origin", "example.com/log"), 0);
+    assert_int_equal(wb_store_get_meta(f->s, "origin", &v), 0);
+    assert_string_equal(v, "example.com/log");
+    free(v);
+    assert_int_equal(wb_store_get_meta(f->s, "schema_version", &v), 0);
+    assert_string_equal(v, "1");
+    free(v);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    assert_int_equal(wb_store_put_meta(f->s, "big", big), WB_E_LIMIT);
+    assert_int_equal(wb_store_put_meta(f->s, "", "x"), WB_E_INVALID);
+}
+
+static void test_open_rules(void **state)
+{
+    fixture *f = *state;
+    wb_store *s2 = NULL;
+    wb_store_options create = {.create = 1}, open = {0};
+    char path[4300], junk[4300];
+    FILE *fp;
+
+    /* refuses to create over an existing store */
+    assert_int_equal(wb_store_open_sqlite(&s2, f->path, &create), WB_E_EXISTS);
+    assert_non_null(strstr(wb_error_message(), "refusing"));
+    /* refuses to open a missing one */
+    snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+    assert_int_equal(wb_store_open_sqlite(&s2, path, &open), WB_E_NOTFOUND);
+    struct stat sb;
+    assert_int_not_equal(stat(path, &sb), 0); /* nothing created */
+    /* a file that is not a waybill store */
+    snprintf(junk, sizeof(junk), "%s/junk.db", f->dir);
+    fp = fopen(junk, "w");
+    fputs("this is not a database, just text long enough to matter............."
+          "......................................................................",
+          fp);
+    fclose(fp);
+    assert_int_not_equal(wb_store_open_sqlite(&s2, junk, &open), 0);
+    /* an empty SQLite database without our schema */
+    snprintf(junk, sizeof(junk), "%s/empty.db", f->dir);
+    fp = fopen(junk, "w");
+    fclose(fp);
+    assert_int_equal(wb_store_open_sqlite(&s2, junk, &open), WB_E_CORRUPT);
+    assert_non_null(strstr(wb_error_message(), "not a waybill store"));
+}
+
+static void test_two_handles_cas_conflict(void **state)
+{
+    fixture *f = *state;
+    wb_store *s2;
+    wb_store_options open = {0};
+    wb_store_state st = {0};
+    char cp[] = "x\n";
+    st.checkpoint = cp;
+    st.checkpoint_len = 2;
+    assert_int_equal(wb_store_cas_state(f->s, WB_STORE_NO_STATE, &st), 0);
+    assert_int_equal(wb_store_open_sqlite(&s2, f->path, &open), 0);
+    /* both believe size 0; only the first CAS wins */
+    st.size = 1;
+    assert_int_equal(wb_store_cas_state(f->s, 0, &st), 0);
+    st.size = 2;
+    assert_int_equal(wb_store_cas_state(s2, 0, &st), WB_E_CONFLICT);
+    wb_store_close(s2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_blob_put_get_replace, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_blob_key_limits, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_state_cas, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_rollback_and_commit, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_meta, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_open_rules, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_two_handles_cas_conflict, setup_sqlite, teardown),
+    };
+    return cmocka_run_group_tests_name("store/sqlite", tests, NULL, NULL);
+}
