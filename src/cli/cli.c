@@ -54,7 +54,7 @@ int cli_usage_error(const wb_cli_cmd *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'waybill %s --help')\n", name);
+    fprintf(stderr, " (see 'waybill %s --help')\n", name);
     return WB_EXIT_USAGE;
 }
 
