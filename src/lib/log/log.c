@@ -226,6 +226,25 @@ static int put_checkpoint(wb_log *log, const wb_store_state *st)
                              st->checkpoint_len);
 }
 
+/* creates the missing parent directories of dir (like mkdir -p) */
+static int make_parents(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof(path))
+        return wb_error_set(WB_E_LIMIT, "path %s is too long", dir);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i < n; i++) {
+        if (path[i] != '/')
+            continue;
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return wb_error_set(WB_E_IO, "mkdir %s: %s", path, strerror(errno));
+        path[i] = '/';
+    }
+    return 0;
+}
+
 int wb_log_init(const char *dir, const char *origin)
 {
     char keypath[4096], pubpath[4096], dbpath[4096];
@@ -247,6 +266,9 @@ int wb_log_init(const char *dir, const char *origin)
     if (stat(keypath, &sb) == 0 || stat(pubpath, &sb) == 0 || stat(dbpath, &sb) == 0)
         return wb_error_set(WB_E_EXISTS, "%s already holds a log; refusing to overwrite",
                             dir);
+    rc = make_parents(dir);
+    if (rc)
+        return rc;
     if (mkdir(dir, 0700) == 0)
         made_dir = 1;
     else if (errno != EEXIST)
