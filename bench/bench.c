@@ -1,0 +1,278 @@
+/*
+ * bench.c: `make bench`: the log core's speed on this machine, each figure
+ * next to a ceiling measured in the same run (machines are shared; ratios
+ * travel, absolute numbers drift).
+ *
+ *   1. SHA-256 of 64-byte inputs: the ceiling for everything Merkle.
+ *   2. Merkle append in memory (compact range), leaves/s, and its ratio to
+ *      (1). Each leaf costs one leaf hash plus on average one node hash, so
+ *      0.5 is the ideal.
+ *   3. Durable append to SQLite (synchronous=FULL) with batches of 1, 100
+ *      and 1,000 entries: entries/s and batches (fsync + signature)/s.
+ *   4. Inclusion-proof generation from tiles on a log of 10^6 entries.
+ *   5. Bytes on disk per entry in that log.
+ *
+ * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "waybill/crypto.h"
+#include "waybill/error.h"
+#include "waybill/log.h"
+#include "waybill/merkle.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "waybill-bench: %s: %s\n", what, wb_error_message());
+    exit(1);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1DULL;
+}
+
+static double bench_sha256(void)
+{
+    uint8_t in[64] = {1}, out[32];
+    double t0 = now(), t;
+    uint64_t n = 0;
+    do {
+        for (int i = 0; i < 10000; i++) {
+            wb_sha256(out, in, sizeof(in));
+            in[0] = out[0];
+        }
+        n += 10000;
+        t = now() - t0;
+    } while (t < 1.0);
+    return (double)n / t;
+}
+
+static double bench_merkle_append(int with_leaf_hash)
+{
+    wb_merkle_compact c;
+    uint8_t leaf[32], entry[64] = {0};
+    double t0 = now(), t;
+    uint64_t n = 0;
+    wb_merkle_compact_init(&c);
+    memset(leaf, 7, sizeof(leaf));
+    do {
+        for (int i = 0; i < 10000; i++) {
+            if (with_leaf_hash) {
+                memcpy(entry, &n, sizeof(n));
+                wb_merkle_leaf_hash(leaf, entry, sizeof(entry));
+            } else {
+                leaf[0] = (uint8_t)n;
+            }
+            wb_merkle_compact_append(&c, leaf, NULL, NULL);
+            n++;
+        }
+        t = now() - t0;
+    } while (t < 1.0);
+    return (double)n / t;
+}
+
+static void make_entries(wb_entry *e, uint8_t *bufs, size_t n, size_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < size; j++)
+            bufs[i * size + j] = (uint8_t)rnd();
+        e[i].data = bufs + i * size;
+        e[i].len = size;
+    }
+}
+
+static void bench_durable(const char *base, size_t entry_size)
+{
+    size_t batches[] = {1, 100, 1000};
+    printf("\n3. durable append to SQLite (WAL, synchronous=FULL), %zu-byte entries\n",
+           entry_size);
+    printf("   %-10s %14s %14s\n", "batch", "entries/s", "batches/s");
+    for (size_t b = 0; b < 3; b++) {
+        char dir[4200];
+        wb_log *log;
+        size_t n = batches[b];
+        wb_entry *e = calloc(n, sizeof(*e));
+        uint8_t *bufs = malloc(n * entry_size);
+        uint64_t done = 0, nb = 0;
+        double t0, t;
+        snprintf(dir, sizeof(dir), "%s/durable-%zu", base, n);
+        if (wb_log_init(dir, "bench.waybill.dev/durable") != 0)
+            die("init");
+        if (wb_log_open(&log, dir, NULL) != 0)
+            die("open");
+        t0 = now();
+        do {
+            make_entries(e, bufs, n, entry_size);
+            if (wb_log_append(log, e, n, NULL) != 0)
+                die("append");
+            done += n;
+            nb++;
+            t = now() - t0;
+        } while (t < 2.0);
+        printf("   %-10zu %14.0f %14.1f\n", n, (double)done / t, (double)nb / t);
+        wb_log_close(log);
+        free(e);
+        free(bufs);
+    }
+}
+
+static long long dir_bytes(const char *dir)
+{
+    const char *names[] = {"waybill.db", "waybill.db-wal", "waybill.db-shm"};
+    long long total = 0;
+    for (int i = 0; i < 3; i++) {
+        char p[4400];
+        struct stat sb;
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        if (stat(p, &sb) == 0)
+            total += (long long)sb.st_size;
+    }
+    return total;
+}
+
+static void bench_proofs(const char *base, uint64_t total, size_t entry_size)
+{
+    char dir[4200];
+    wb_log *log;
+    wb_log_options opt = {.sync_normal = 1};
+    size_t batch = 10000;
+    wb_entry *e = calloc(batch, sizeof(*e));
+    uint8_t *bufs = malloc(batch * entry_size);
+    uint8_t proof[WB_MERKLE_MAX_PROOF][32];
+    size_t np;
+    double t0, t, tbuild;
+    uint64_t n = 0, size;
+    long long bytes;
+
+    snprintf(dir, sizeof(dir), "%s/proofs", base);
+    if (wb_log_init(dir, "bench.waybill.dev/proofs") != 0)
+        die("init");
+    if (wb_log_open(&log, dir, &opt) != 0)
+        die("open");
+    printf("\n4. a log of %llu entries of %zu bytes (batches of %zu)\n",
+           (unsigned long long)total, entry_size, batch);
+    t0 = now();
+    while (n < total) {
+        size_t k = total - n < batch ? (size_t)(total - n) : batch;
+        make_entries(e, bufs, k, entry_size);
+        if (wb_log_append(log, e, k, NULL) != 0)
+            die("append");
+        n += k;
+        if (isatty(fileno(stderr)))
+            fprintf(stderr, "\r   building: %llu / %llu", (unsigned long long)n,
+                    (unsigned long long)total);
+    }
+    tbuild = now() - t0;
+    if (isatty(fileno(stderr)))
+        fprintf(stderr, "\r%40s\r", "");
+    printf("   built in %.1f s (%.0f entries/s, synchronous=NORMAL)\n", tbuild,
+           (double)total / tbuild);
+    if (wb_log_head(log, &size, NULL, NULL, NULL) != 0)
+        die("head");
+
+    n = 0;
+    t0 = now();
+    do {
+        for (int i = 0; i < 200; i++) {
+            uint64_t idx = rnd() % size;
+            if (wb_log_inclusion_proof(log, proof, &np, idx, size) != 0)
+                die("proof");
+            n++;
+        }
+        t = now() - t0;
+    } while (t < 2.0);
+    printf("   inclusion proofs from tiles, random index: %.0f proofs/s\n", (double)n / t);
+    wb_log_close(log);
+
+    /* fold the WAL into the database so the file sizes are final */
+    {
+        char cmd[9000];
+        snprintf(cmd, sizeof(cmd),
+                 "sqlite3 '%s/waybill.db' 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null 2>&1",
+                 dir);
+        if (system(cmd) != 0) { /* sqlite3 CLI is optional; sizes then include the WAL */
+        }
+    }
+    bytes = dir_bytes(dir);
+    printf("\n5. bytes on disk: %lld for %llu entries = %.1f bytes/entry "
+           "(%zu of entry, %.1f of tiles, bundles' length prefix, checkpoints, index)\n",
+           bytes, (unsigned long long)total, (double)bytes / (double)total, entry_size,
+           (double)bytes / (double)total - (double)entry_size);
+    free(e);
+    free(bufs);
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t entries = 1000000;
+    size_t entry_size = 256;
+    const char *base = NULL;
+    char tmp[] = "/tmp/waybill-bench.XXXXXX";
+    struct utsname u;
+    double sha, app, app_leaf;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--entries") == 0 && i + 1 < argc)
+            entries = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--entry-size") == 0 && i + 1 < argc)
+            entry_size = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            base = argv[++i];
+        else {
+            fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
+                            "[--dir DIR]\n");
+            return 2;
+        }
+    }
+    if (entry_size < 1 || entry_size > WB_ENTRY_MAX || entries < 1) {
+        fprintf(stderr, "waybill-bench: bad --entries or --entry-size\n");
+        return 2;
+    }
+    if (!base) {
+        if (!mkdtemp(tmp)) {
+            perror("mkdtemp");
+            return 1;
+        }
+        base = tmp;
+    }
+    uname(&u);
+    printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
+           sysconf(_SC_NPROCESSORS_ONLN));
+
+    sha = bench_sha256();
+    printf("\n1. SHA-256, 64-byte inputs: %.0f hashes/s  (the ceiling)\n", sha);
+    app = bench_merkle_append(0);
+    app_leaf = bench_merkle_append(1);
+    printf("\n2. Merkle append in memory (compact range):\n"
+           "   from leaf hashes:          %12.0f leaves/s = %.2f x SHA-256 rate (ideal 1.0)\n"
+           "   hashing 64-byte entries:   %12.0f leaves/s = %.2f x SHA-256 rate (ideal 0.5)\n",
+           app, app / sha, app_leaf, app_leaf / sha);
+    bench_durable(base, entry_size);
+    bench_proofs(base, entries, entry_size);
+
+    if (base == tmp) {
+        char cmd[200];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "waybill-bench: could not remove %s\n", tmp);
+    }
+    return 0;
+}
