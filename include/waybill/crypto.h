@@ -43,9 +43,10 @@ int wb_sha256_init(wb_sha256_ctx *ctx);
 int wb_sha256_update(wb_sha256_ctx *ctx, const void *data, size_t len);
 int wb_sha256_final(wb_sha256_ctx *ctx, uint8_t out[WB_SHA256_LEN]);
 /*
- * wb_sha256_2 hashes the concatenation a‖b (with an optional one-byte
+ * wb_sha256_prefixed hashes the concatenation a‖b (with an optional one-byte
  * prefix when prefix >= 0) using a per-thread context: the fast path for
- * Merkle leaf and node hashes. Returns 0 or WB_E_CRYPTO.
+ * Merkle leaf and node hashes. Returns 0 or WB_E_CRYPTO (WB_E_INVALID if
+ * prefix > 255).
  */
 int wb_sha256_prefixed(uint8_t out[WB_SHA256_LEN], int prefix, const void *a,
                        size_t alen, const void *b, size_t blen);
@@ -85,7 +86,7 @@ int wb_key_from_public_raw(wb_key **out, wb_alg alg, const uint8_t *raw,
 /* Ed25519 private seed (32 bytes) in and out, for the signed-note key form */
 int wb_key_ed25519_seed(const wb_key *key, uint8_t seed[32]);
 int wb_key_from_ed25519_seed(wb_key **out, const uint8_t seed[32]);
-/* SubjectPublicKeyInfo DER (malloc'd) and its SHA-256 */
+/* SubjectPublicKeyInfo DER (malloc'd; EC points uncompressed) */
 int wb_key_spki_der(const wb_key *key, uint8_t **out, size_t *len);
 /* a new public-only key with the same public part */
 int wb_key_public_copy(wb_key **out, const wb_key *key);

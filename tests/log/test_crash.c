@@ -26,9 +26,9 @@
 
 static size_t entry_bytes(uint8_t *buf, uint64_t index)
 {
-    size_t len = 16 + (size_t)((index * 40503u) % 700);
+    size_t len = 32 + (size_t)((index * 40503u) % 680);
     memset(buf, (int)(index & 0xff), len);
-    snprintf((char *)buf, 16, "entry %llu", (unsigned long long)index);
+    snprintf((char *)buf, 32, "entry %llu", (unsigned long long)index);
     return len;
 }
 
