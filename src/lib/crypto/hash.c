@@ -10,6 +10,7 @@
  */
 #include "waybill/crypto.h"
 #include "waybill/error.h"
+#include "crypto_int.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@ struct wb_sha256_ctx {
 };
 
 /* the OpenSSL reason for the last failure, and the queue emptied */
-static int ossl_fail(int code, const char *what)
+int wb_crypto_ossl_fail(int code, const char *what)
 {
     unsigned long e = ERR_get_error();
     char reason[256];
@@ -70,7 +71,7 @@ static void md_init_once(void)
 static int md_init(void)
 {
     if (pthread_once(&md_once, md_init_once) != 0 || !md_ready)
-        return ossl_fail(WB_E_CRYPTO, "cannot fetch SHA-256/SHA-384 from OpenSSL");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot fetch SHA-256/SHA-384 from OpenSSL");
     return 0;
 }
 
@@ -115,7 +116,7 @@ int wb_sha256_prefixed(uint8_t out[WB_SHA256_LEN], int prefix, const void *a,
     if (!ctx)
         return WB_E_CRYPTO;
     if (!EVP_DigestInit_ex2(ctx, md_sha256, NULL))
-        return ossl_fail(WB_E_CRYPTO, "SHA-256 init failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-256 init failed");
     if (alen <= sizeof(gather) - plen && blen <= sizeof(gather) - plen - alen) {
         /* the common case (a leaf or a node): one update of <= 192 bytes */
         gather[0] = (uint8_t)prefix;
@@ -131,7 +132,7 @@ int wb_sha256_prefixed(uint8_t out[WB_SHA256_LEN], int prefix, const void *a,
              (!blen || EVP_DigestUpdate(ctx, b, blen));
     }
     if (!ok || !EVP_DigestFinal_ex(ctx, out, NULL))
-        return ossl_fail(WB_E_CRYPTO, "SHA-256 failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-256 failed");
     return 0;
 }
 
@@ -147,7 +148,7 @@ int wb_sha384(uint8_t out[WB_SHA384_LEN], const void *data, size_t len)
     if (md_init() != 0)
         return WB_E_CRYPTO;
     if (!EVP_Digest(len ? data : empty, len, out, NULL, md_sha384, NULL))
-        return ossl_fail(WB_E_CRYPTO, "SHA-384 failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-384 failed");
     return 0;
 }
 
@@ -190,7 +191,7 @@ int wb_sha256_init(wb_sha256_ctx *ctx)
 {
     ctx->live = 0;
     if (!EVP_DigestInit_ex2(ctx->md, md_sha256, NULL))
-        return ossl_fail(WB_E_CRYPTO, "SHA-256 init failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-256 init failed");
     ctx->live = 1;
     return 0;
 }
@@ -203,7 +204,7 @@ int wb_sha256_update(wb_sha256_ctx *ctx, const void *data, size_t len)
     if (len == 0)
         return 0;
     if (!EVP_DigestUpdate(ctx->md, data, len))
-        return ossl_fail(WB_E_CRYPTO, "SHA-256 update failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-256 update failed");
     return 0;
 }
 
@@ -214,7 +215,7 @@ int wb_sha256_final(wb_sha256_ctx *ctx, uint8_t out[WB_SHA256_LEN])
                             "SHA-256 final twice: call wb_sha256_init first");
     ctx->live = 0;
     if (!EVP_DigestFinal_ex(ctx->md, out, NULL))
-        return ossl_fail(WB_E_CRYPTO, "SHA-256 final failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "SHA-256 final failed");
     return 0;
 }
 
@@ -227,7 +228,7 @@ int wb_random_bytes(void *out, size_t len)
     while (len > 0) {
         int n = len > INT_MAX ? INT_MAX : (int)len;
         if (RAND_bytes(p, n) != 1)
-            return ossl_fail(WB_E_CRYPTO, "the OpenSSL random generator failed");
+            return wb_crypto_ossl_fail(WB_E_CRYPTO, "the OpenSSL random generator failed");
         p += n;
         len -= (size_t)n;
     }

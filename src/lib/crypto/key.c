@@ -17,6 +17,7 @@
  */
 #include "waybill/crypto.h"
 #include "waybill/error.h"
+#include "crypto_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,19 +46,6 @@ struct wb_key {
     int is_private;
 };
 
-/* the OpenSSL reason for the last failure, and the queue emptied */
-static int ossl_fail(int code, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char reason[256];
-
-    if (e) {
-        ERR_error_string_n(e, reason, sizeof(reason));
-        ERR_clear_error();
-        return wb_error_set(code, "%s: %s", what, reason);
-    }
-    return wb_error_set(code, "%s", what);
-}
 
 /* ---- algorithms ---- */
 
@@ -191,7 +179,7 @@ static int key_wrap(wb_key **out, EVP_PKEY *pkey, int is_private)
         !EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
                                         OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED)) {
         EVP_PKEY_free(pkey);
-        return ossl_fail(WB_E_CRYPTO, "cannot set the EC point format to uncompressed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot set the EC point format to uncompressed");
     }
     k = calloc(1, sizeof(*k));
     if (!k) {
@@ -223,7 +211,7 @@ int wb_key_generate(wb_key **out, wb_alg alg)
                             (int)alg);
     }
     if (!pkey)
-        return ossl_fail(WB_E_CRYPTO, "key generation failed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "key generation failed");
     return key_wrap(out, pkey, 1);
 }
 
@@ -270,10 +258,10 @@ int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
                             len, WB_PEM_MAX);
     bio = BIO_new_mem_buf(pem, (int)len);
     if (!bio)
-        return ossl_fail(WB_E_NOMEM, "cannot read PEM");
+        return wb_crypto_ossl_fail(WB_E_NOMEM, "cannot read PEM");
     if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
         BIO_free(bio);
-        return ossl_fail(WB_E_INVALID, "no PEM key block found");
+        return wb_crypto_ossl_fail(WB_E_INVALID, "no PEM key block found");
     }
     {
         /* anything after the one block must not be another block */
@@ -324,7 +312,7 @@ int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
         goto done;
     }
     if (!pkey) {
-        rc = ossl_fail(WB_E_INVALID, is_private ? "cannot decode the PKCS#8 private key"
+        rc = wb_crypto_ossl_fail(WB_E_INVALID, is_private ? "cannot decode the PKCS#8 private key"
                                                 : "cannot decode the public key");
         goto done;
     }
@@ -350,7 +338,7 @@ int wb_key_to_pem(char **out, size_t *len, const wb_key *key, int private_part)
                             wb_alg_name(key->alg));
     bio = BIO_new(private_part ? BIO_s_secmem() : BIO_s_mem());
     if (!bio)
-        return ossl_fail(WB_E_NOMEM, "cannot write PEM");
+        return wb_crypto_ossl_fail(WB_E_NOMEM, "cannot write PEM");
     if (private_part)
         ok = PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL);
     else
@@ -358,7 +346,7 @@ int wb_key_to_pem(char **out, size_t *len, const wb_key *key, int private_part)
     n = BIO_get_mem_data(bio, &mem);
     if (!ok || n <= 0) {
         BIO_free(bio);
-        return ossl_fail(WB_E_CRYPTO, private_part ? "cannot encode the private key"
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, private_part ? "cannot encode the private key"
                                                    : "cannot encode the public key");
     }
     s = malloc((size_t)n + 1);
@@ -524,11 +512,11 @@ int wb_key_public_raw(const wb_key *key, uint8_t *out, size_t *len)
     if (key->alg == WB_ALG_ED25519) {
         got = sizeof(buf);
         if (!EVP_PKEY_get_raw_public_key(key->pkey, buf, &got))
-            return ossl_fail(WB_E_CRYPTO, "cannot get the Ed25519 public key");
+            return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot get the Ed25519 public key");
     } else if (!EVP_PKEY_get_octet_string_param(key->pkey,
                                                 OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf,
                                                 sizeof(buf), &got)) {
-        return ossl_fail(WB_E_CRYPTO, "cannot get the EC public point");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot get the EC public point");
     }
     if (got != need || (key->alg != WB_ALG_ED25519 && buf[0] != 0x04))
         return wb_error_set(WB_E_INTERNAL, "%s public key came out as %zu bytes, want %zu",
@@ -554,7 +542,7 @@ int wb_key_from_public_raw(wb_key **out, wb_alg alg, const uint8_t *raw, size_t 
     if (alg == WB_ALG_ED25519) {
         pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, raw, len);
         if (!pkey)
-            return ossl_fail(WB_E_INVALID, "cannot make an Ed25519 public key");
+            return wb_crypto_ossl_fail(WB_E_INVALID, "cannot make an Ed25519 public key");
     } else {
         uint8_t point[WB_PUBKEY_RAW_MAX];
         char group[16];
@@ -578,7 +566,7 @@ int wb_key_from_public_raw(wb_key **out, wb_alg alg, const uint8_t *raw, size_t 
         EVP_PKEY_CTX_free(pctx);
         if (!ok) {
             EVP_PKEY_free(pkey);
-            return ossl_fail(WB_E_INVALID, alg == WB_ALG_ES256
+            return wb_crypto_ossl_fail(WB_E_INVALID, alg == WB_ALG_ES256
                                                ? "not a point on P-256"
                                                : "not a point on P-384");
         }
@@ -596,7 +584,7 @@ int wb_key_ed25519_seed(const wb_key *key, uint8_t seed[32])
     if (!key->is_private)
         return wb_error_set(WB_E_INVALID, "Ed25519 key is public: no seed");
     if (!EVP_PKEY_get_raw_private_key(key->pkey, seed, &n) || n != 32)
-        return ossl_fail(WB_E_CRYPTO, "cannot get the Ed25519 seed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot get the Ed25519 seed");
     return 0;
 }
 
@@ -606,7 +594,7 @@ int wb_key_from_ed25519_seed(wb_key **out, const uint8_t seed[32])
 
     *out = NULL;
     if (!pkey)
-        return ossl_fail(WB_E_CRYPTO, "cannot make an Ed25519 key from a seed");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot make an Ed25519 key from a seed");
     return key_wrap(out, pkey, 1);
 }
 
@@ -619,14 +607,14 @@ int wb_key_spki_der(const wb_key *key, uint8_t **out, size_t *len)
     *len = 0;
     n = i2d_PUBKEY(key->pkey, NULL);
     if (n <= 0)
-        return ossl_fail(WB_E_CRYPTO, "cannot encode the SubjectPublicKeyInfo");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot encode the SubjectPublicKeyInfo");
     buf = malloc((size_t)n);
     if (!buf)
         return wb_error_set(WB_E_NOMEM, "out of memory for a %d-byte SPKI", n);
     p = buf;
     if (i2d_PUBKEY(key->pkey, &p) != n) {
         free(buf);
-        return ossl_fail(WB_E_CRYPTO, "cannot encode the SubjectPublicKeyInfo");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot encode the SubjectPublicKeyInfo");
     }
     *out = buf;
     *len = (size_t)n;
@@ -648,7 +636,7 @@ int wb_key_public_copy(wb_key **out, const wb_key *key)
     pkey = d2i_PUBKEY(NULL, &p, (long)len);
     free(der);
     if (!pkey)
-        return ossl_fail(WB_E_CRYPTO, "cannot copy the public key");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot copy the public key");
     return key_wrap(out, pkey, 0);
 }
 
@@ -683,7 +671,7 @@ int wb_key_sign(const wb_key *key, uint8_t *sig, size_t *sig_len, const void *ms
     }
     EVP_MD_CTX_free(mctx);
     if (!ok)
-        return ossl_fail(WB_E_CRYPTO, key->alg == WB_ALG_ED25519 ? "Ed25519 signing failed"
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, key->alg == WB_ALG_ED25519 ? "Ed25519 signing failed"
                                                                 : "ECDSA signing failed");
     if (key->alg != WB_ALG_ED25519) {
         size_t c = ec_coord_len(key->alg);
@@ -722,7 +710,7 @@ int wb_key_verify(const wb_key *key, const uint8_t *sig, size_t sig_len, const v
     if (EVP_DigestVerifyInit_ex(mctx, NULL, sig_md_name(key->alg), NULL, NULL, key->pkey,
                                 NULL) != 1) {
         EVP_MD_CTX_free(mctx);
-        return ossl_fail(WB_E_CRYPTO, "cannot start signature verification");
+        return wb_crypto_ossl_fail(WB_E_CRYPTO, "cannot start signature verification");
     }
     rc = EVP_DigestVerify(mctx, s, slen, msg, msg_len);
     EVP_MD_CTX_free(mctx);
