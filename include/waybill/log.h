@@ -73,6 +73,19 @@ typedef struct {
 int wb_log_append(wb_log *log, const wb_entry *entries, size_t n,
                   uint64_t *first);
 
+/*
+ * A hook run inside the append transaction, after the batch is integrated
+ * and before the commit: what it writes to the store lands atomically with
+ * the batch (the transparency service records entry ids and the receipt
+ * signature of the new tree size there). A non-zero return aborts the
+ * whole append.
+ */
+typedef int (*wb_log_batch_hook)(void *ctx, wb_store *store, uint64_t first,
+                                 uint64_t new_size, const uint8_t root[WB_HASH_LEN]);
+
+int wb_log_append_hooked(wb_log *log, const wb_entry *entries, size_t n,
+                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx);
+
 /* current tree size, root and signed checkpoint (malloc'd, may be NULL) */
 int wb_log_head(wb_log *log, uint64_t *size, uint8_t root[WB_HASH_LEN],
                 char **checkpoint, size_t *checkpoint_len);

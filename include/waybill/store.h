@@ -10,7 +10,9 @@
  *   - read the state and compare-and-swap it (expected tree size → new state),
  *   - transactions: everything between begin and commit lands together or
  *     not at all, and commit returns only once it is durable,
- *   - a few named metadata values (origin, schema version).
+ *   - a few named metadata values (origin, schema version),
+ *   - an index from entry id (32 bytes: SHA-256 of the entry) to its
+ *     position, so the same statement is never logged twice.
  *
  * The SQLite backend (store_sqlite.c) is the embedded default. A PostgreSQL
  * backend implements the same operations table; nothing above this layer
@@ -26,6 +28,7 @@ typedef enum {
     WB_BLOB_TILE = 1,   /* a hash tile: level, index as in tlog-tiles */
     WB_BLOB_BUNDLE = 2, /* an entry bundle: level 0, index = entry / 256 */
     WB_BLOB_CHECKPOINT = 3, /* the signed checkpoint of tree size = index */
+    WB_BLOB_RECEIPT_SIG = 4, /* the receipt signature of tree size = index */
 } wb_blob_kind;
 
 typedef struct {
@@ -54,6 +57,8 @@ typedef struct {
     int (*put_blob)(wb_store *s, wb_blob_key key, const uint8_t *data, size_t len);
     int (*get_state)(wb_store *s, wb_store_state *out);
     int (*cas_state)(wb_store *s, uint64_t expected_size, const wb_store_state *st);
+    int (*get_entry_id)(wb_store *s, const uint8_t id[32], uint64_t *index);
+    int (*put_entry_id)(wb_store *s, const uint8_t id[32], uint64_t index);
     int (*get_meta)(wb_store *s, const char *name, char **value);
     int (*put_meta)(wb_store *s, const char *name, const char *value);
     int (*begin)(wb_store *s);
@@ -93,6 +98,9 @@ int wb_store_get_state(wb_store *s, wb_store_state *out);
  * WB_E_CONFLICT otherwise.
  */
 int wb_store_cas_state(wb_store *s, uint64_t expected_size, const wb_store_state *st);
+/* entry id -> index; WB_E_NOTFOUND if unknown, WB_E_EXISTS if already set */
+int wb_store_get_entry_id(wb_store *s, const uint8_t id[32], uint64_t *index);
+int wb_store_put_entry_id(wb_store *s, const uint8_t id[32], uint64_t index);
 int wb_store_get_meta(wb_store *s, const char *name, char **value);
 int wb_store_put_meta(wb_store *s, const char *name, const char *value);
 int wb_store_begin(wb_store *s);

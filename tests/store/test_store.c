@@ -232,6 +232,30 @@ static void test_two_handles_cas_conflict(void **state)
     wb_store_close(s2);
 }
 
+static void test_entry_ids(void **state)
+{
+    fixture *f = *state;
+    uint8_t a[32], b[32];
+    uint64_t idx = 99;
+    memset(a, 0xa1, 32);
+    memset(b, 0xb2, 32);
+    assert_int_equal(wb_store_get_entry_id(f->s, a, &idx), WB_E_NOTFOUND);
+    assert_int_equal(wb_store_begin(f->s), 0);
+    assert_int_equal(wb_store_put_entry_id(f->s, a, 7), 0);
+    assert_int_equal(wb_store_put_entry_id(f->s, a, 8), WB_E_EXISTS);
+    assert_int_equal(wb_store_rollback(f->s), 0);
+    /* rolled back with the transaction */
+    assert_int_equal(wb_store_get_entry_id(f->s, a, &idx), WB_E_NOTFOUND);
+    assert_int_equal(wb_store_put_entry_id(f->s, a, 7), 0);
+    assert_int_equal(wb_store_put_entry_id(f->s, b, 0), 0);
+    reopen(f);
+    assert_int_equal(wb_store_get_entry_id(f->s, a, &idx), 0);
+    assert_true(idx == 7);
+    assert_int_equal(wb_store_get_entry_id(f->s, b, &idx), 0);
+    assert_true(idx == 0);
+    assert_int_equal(wb_store_put_entry_id(f->s, b, UINT64_MAX), WB_E_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +266,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_open_rules, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles_cas_conflict, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_ids, setup_sqlite, teardown),
     };
     return cmocka_run_group_tests_name("store/sqlite", tests, NULL, NULL);
 }

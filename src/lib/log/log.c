@@ -16,7 +16,7 @@
  *
  * Proofs ask the Merkle layer for perfect-subtree hashes (level l, index i);
  * that hash is folded from 2^(l mod 8) hashes of one level-(l/8) tile. A
- * one-tile cache per tile level makes a proof cost O(log n) tile reads at
+ * small cache of tiles per tile level makes a proof cost O(log n) tile reads at
  * most, and usually one read per tile level.
  */
 #include "waybill/log.h"
@@ -43,13 +43,32 @@ typedef struct {
     uint8_t hashes[WB_TILE_WIDTH][WB_HASH_LEN];
 } tile_buf;
 
+/*
+ * A cached tile with the interior nodes of its 8-level subtree, computed
+ * when first asked for and kept: node (h, p) is the root of hashes
+ * [p·2^h, (p+1)·2^h) of the tile, 1 <= h <= 7. Proofs for neighbouring
+ * entries (a batch's receipts) then share every node below the tile.
+ */
+#define NODE_OFFSET(h) (256u - (256u >> ((h) - 1u)))
+typedef struct {
+    tile_buf t;
+    uint8_t nodes[WB_TILE_WIDTH - 2][WB_HASH_LEN]; /* heights 1..7 */
+    uint64_t done[WB_TILE_HEIGHT][WB_TILE_WIDTH / 64]; /* computed bits */
+    uint64_t used; /* clock of the last use, for eviction */
+} tile_cache;
+
+/* tiles cached per level: a proof near the right edge touches the tile of
+ * its leaf and the partial tile at the edge, so one would thrash */
+#define CACHE_WAYS 4
+
 struct wb_log {
     char *dir;
     wb_store *store;
     char origin[WB_ORIGIN_MAX + 1];
     wb_note_key *signer;   /* NULL when log.key is absent (read-only use) */
     wb_note_key *verifier;
-    tile_buf cache[TILE_LEVELS];
+    tile_cache cache[TILE_LEVELS][CACHE_WAYS];
+    uint64_t clock;
 };
 
 /* ---- small helpers ---- */
@@ -82,26 +101,44 @@ static int check_origin(const char *origin)
 static void cache_clear(wb_log *log)
 {
     for (int i = 0; i < TILE_LEVELS; i++)
-        log->cache[i].valid = 0;
+        for (int w = 0; w < CACHE_WAYS; w++)
+            log->cache[i][w].t.valid = 0;
+}
+
+/* the cache slot for tile (L, N): the one holding it, else the least used */
+static tile_cache *cache_slot(wb_log *log, unsigned L, uint64_t N)
+{
+    tile_cache *victim = &log->cache[L][0];
+    for (int w = 0; w < CACHE_WAYS; w++) {
+        tile_cache *c = &log->cache[L][w];
+        if (c->t.valid && c->t.index == N)
+            return c;
+        if (!c->t.valid || c->used < victim->used)
+            victim = c;
+    }
+    return victim;
 }
 
 /*
  * tile_get returns level-L tile N holding at least need hashes, through
  * the cache. Stored tiles only ever grow, so a cached prefix stays right.
  */
-static int tile_get(wb_log *log, const tile_buf **out, unsigned L, uint64_t N,
-                    unsigned need)
+static int tile_get_cached(wb_log *log, tile_cache **out, unsigned L, uint64_t N,
+                           unsigned need)
 {
-    tile_buf *t = &log->cache[L];
+    tile_cache *c = cache_slot(log, L, N);
+    tile_buf *t = &c->t;
     wb_blob_key key = {WB_BLOB_TILE, (uint8_t)L, N};
     uint8_t *data;
     size_t len;
     int rc;
 
+    c->used = ++log->clock;
     if (t->valid && t->index == N && t->width >= need) {
-        *out = t;
+        *out = c;
         return 0;
     }
+    t->valid = 0;
     rc = wb_store_get_blob(log->store, key, &data, &len);
     if (rc == WB_E_NOTFOUND)
         return wb_error_set(WB_E_CORRUPT, "tile %u/%llu is missing from the store",
@@ -115,6 +152,7 @@ static int tile_get(wb_log *log, const tile_buf **out, unsigned L, uint64_t N,
     }
     memcpy(t->hashes, data, len);
     free(data);
+    memset(c->done, 0, sizeof(c->done));
     t->valid = 1;
     t->index = N;
     t->width = (unsigned)(len / WB_HASH_LEN);
@@ -123,8 +161,18 @@ static int tile_get(wb_log *log, const tile_buf **out, unsigned L, uint64_t N,
         return wb_error_set(WB_E_CORRUPT, "tile %u/%llu has %u hashes, the tree needs %u",
                             L, (unsigned long long)N, t->width, need);
     }
-    *out = t;
+    *out = c;
     return 0;
+}
+
+static int tile_get(wb_log *log, const tile_buf **out, unsigned L, uint64_t N,
+                    unsigned need)
+{
+    tile_cache *c;
+    int rc = tile_get_cached(log, &c, L, N, need);
+    if (rc == 0)
+        *out = &c->t;
+    return rc;
 }
 
 typedef struct {
@@ -132,40 +180,42 @@ typedef struct {
     uint64_t size;
 } hash_ctx;
 
+/* node (h, p) of a cached tile whose width covers it; memoised */
+static const uint8_t *tile_node(tile_cache *c, unsigned h, unsigned p)
+{
+    uint8_t *node;
+    if (h == 0)
+        return c->t.hashes[p];
+    node = c->nodes[NODE_OFFSET(h) + p];
+    if (!(c->done[h][p / 64] & (UINT64_C(1) << (p % 64)))) {
+        wb_merkle_node_hash(node, tile_node(c, h - 1, 2 * p), tile_node(c, h - 1, 2 * p + 1));
+        c->done[h][p / 64] |= UINT64_C(1) << (p % 64);
+    }
+    return node;
+}
+
 /* wb_merkle_hash_fn over the tiles of a tree of ctx->size leaves */
 static int tile_hash_fn(void *vctx, uint8_t out[WB_HASH_LEN], unsigned level,
                         uint64_t index)
 {
     hash_ctx *ctx = vctx;
     unsigned L = level / WB_TILE_HEIGHT, h = level % WB_TILE_HEIGHT;
-    uint64_t first, N;
-    unsigned off, count;
-    const tile_buf *t;
-    uint8_t tmp[WB_TILE_WIDTH / 2][WB_HASH_LEN];
+    unsigned per_tile = WB_TILE_WIDTH >> h; /* nodes of height h in one tile */
+    uint64_t N;
+    unsigned p;
+    tile_cache *c;
     int rc;
 
     if (level >= 64 || index >= (ctx->size >> level))
         return wb_error_set(WB_E_INTERNAL, "subtree %u/%llu is not in a tree of %llu",
                             level, (unsigned long long)index,
                             (unsigned long long)ctx->size);
-    first = index << h; /* first hash at level 8·L */
-    count = 1u << h;
-    N = first / WB_TILE_WIDTH;
-    off = (unsigned)(first % WB_TILE_WIDTH);
-    rc = tile_get(ctx->log, &t, L, N, off + count);
+    N = index / per_tile;
+    p = (unsigned)(index % per_tile);
+    rc = tile_get_cached(ctx->log, &c, L, N, (p + 1) << h);
     if (rc)
         return rc;
-    if (count == 1) {
-        memcpy(out, t->hashes[off], WB_HASH_LEN);
-        return 0;
-    }
-    /* fold 2^h hashes into their perfect subtree root */
-    for (unsigned i = 0; i < count / 2; i++)
-        wb_merkle_node_hash(tmp[i], t->hashes[off + 2 * i], t->hashes[off + 2 * i + 1]);
-    for (unsigned w = count / 2; w > 1; w /= 2)
-        for (unsigned i = 0; i < w / 2; i++)
-            wb_merkle_node_hash(tmp[i], tmp[2 * i], tmp[2 * i + 1]);
-    memcpy(out, tmp[0], WB_HASH_LEN);
+    memcpy(out, tile_node(c, h, p), WB_HASH_LEN);
     return 0;
 }
 
@@ -584,7 +634,7 @@ static int check_entries(const wb_entry *entries, size_t n)
 }
 
 static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t n,
-                         uint64_t *first)
+                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx)
 {
     wb_store_state old = {0}, st = {0};
     wb_merkle_compact range;
@@ -627,6 +677,8 @@ static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t 
     }
     if (rc == 0)
         rc = put_checkpoint(log, &st);
+    if (rc == 0 && hook)
+        rc = hook(hook_ctx, log->store, old.size, st.size, st.root);
     if (rc == 0)
         rc = wb_store_cas_state(log->store, old.size, &st);
     if (rc == 0 && first)
@@ -637,6 +689,12 @@ static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t 
 }
 
 int wb_log_append(wb_log *log, const wb_entry *entries, size_t n, uint64_t *first)
+{
+    return wb_log_append_hooked(log, entries, n, first, NULL, NULL);
+}
+
+int wb_log_append_hooked(wb_log *log, const wb_entry *entries, size_t n,
+                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx)
 {
     batch *b;
     int rc = check_entries(entries, n);
@@ -652,7 +710,7 @@ int wb_log_append(wb_log *log, const wb_entry *entries, size_t n, uint64_t *firs
     wb_buf_init(&b->bundle, WB_BUNDLE_MAX);
     rc = wb_store_begin(log->store);
     if (rc == 0) {
-        rc = append_locked(log, b, entries, n, first);
+        rc = append_locked(log, b, entries, n, first, hook, hook_ctx);
         if (rc == 0)
             rc = wb_store_commit(log->store);
         else

@@ -19,7 +19,7 @@ void wb_store_state_cleanup(wb_store_state *st)
 
 static int check_key(wb_blob_key key)
 {
-    if (key.kind < WB_BLOB_TILE || key.kind > WB_BLOB_CHECKPOINT)
+    if (key.kind < WB_BLOB_TILE || key.kind > WB_BLOB_RECEIPT_SIG)
         return wb_error_set(WB_E_INVALID, "store: unknown blob kind %u", key.kind);
     if (key.level > 63)
         return wb_error_set(WB_E_INVALID, "store: tile level %u out of range",
@@ -51,6 +51,18 @@ int wb_store_get_state(wb_store *s, wb_store_state *out)
 int wb_store_cas_state(wb_store *s, uint64_t expected_size, const wb_store_state *st)
 {
     return s->ops->cas_state(s, expected_size, st);
+}
+
+int wb_store_get_entry_id(wb_store *s, const uint8_t id[32], uint64_t *index)
+{
+    return s->ops->get_entry_id(s, id, index);
+}
+
+int wb_store_put_entry_id(wb_store *s, const uint8_t id[32], uint64_t index)
+{
+    if (index > (uint64_t)INT64_MAX)
+        return wb_error_set(WB_E_INVALID, "store: entry index out of range");
+    return s->ops->put_entry_id(s, id, index);
 }
 
 static int check_meta_name(const char *name)

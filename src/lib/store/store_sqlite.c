@@ -13,6 +13,7 @@
  *   wb_meta(name TEXT PRIMARY KEY, value TEXT)
  *   wb_blob(key INTEGER PRIMARY KEY, data BLOB)   key = kind<<56|level<<48|index
  *   wb_state(id = 1, size, root, checkpoint)
+ *   wb_entry_id(id BLOB PRIMARY KEY, idx)          SHA-256 of an entry -> index
  * One integer primary key per blob keeps the B-tree small; blobs themselves
  * are tiles (at most 8 KiB) and entry bundles.
  */
@@ -38,6 +39,8 @@ typedef struct {
     sqlite3_stmt *get_state;
     sqlite3_stmt *upd_state;
     sqlite3_stmt *ins_state;
+    sqlite3_stmt *get_id;
+    sqlite3_stmt *put_id;
 } sq_store;
 
 static int sq_fail(sq_store *s, const char *what)
@@ -180,6 +183,44 @@ static int sq_cas_state(wb_store *base, uint64_t expected, const wb_store_state 
     return 0;
 }
 
+static int sq_get_entry_id(wb_store *base, const uint8_t id[32], uint64_t *index)
+{
+    sq_store *s = (sq_store *)base;
+    sqlite3_stmt *st = s->get_id;
+    int rc;
+    sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (v < 0)
+            return wb_error_set(WB_E_CORRUPT, "store %s: negative entry index", s->path);
+        *index = (uint64_t)v;
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return wb_error_set(WB_E_NOTFOUND, "no entry with that id");
+    return sq_fail(s, "read entry id");
+}
+
+static int sq_put_entry_id(wb_store *base, const uint8_t id[32], uint64_t index)
+{
+    sq_store *s = (sq_store *)base;
+    sqlite3_stmt *st = s->put_id;
+    int rc;
+    sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return wb_error_set(WB_E_EXISTS, "entry id already recorded");
+    if (rc != SQLITE_DONE)
+        return sq_fail(s, "write entry id");
+    return 0;
+}
+
 static int sq_get_meta(wb_store *base, const char *name, char **value)
 {
     sq_store *s = (sq_store *)base;
@@ -267,6 +308,8 @@ static void sq_close(wb_store *base)
     sqlite3_finalize(s->get_state);
     sqlite3_finalize(s->upd_state);
     sqlite3_finalize(s->ins_state);
+    sqlite3_finalize(s->get_id);
+    sqlite3_finalize(s->put_id);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -278,6 +321,8 @@ static const wb_store_ops sq_ops = {
     .put_blob = sq_put_blob,
     .get_state = sq_get_state,
     .cas_state = sq_cas_state,
+    .get_entry_id = sq_get_entry_id,
+    .put_entry_id = sq_put_entry_id,
     .get_meta = sq_get_meta,
     .put_meta = sq_put_meta,
     .begin = sq_begin,
@@ -291,6 +336,8 @@ static const char schema_sql[] =
     "CREATE TABLE wb_blob (key INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE wb_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " size INTEGER NOT NULL, root BLOB NOT NULL, checkpoint BLOB NOT NULL);"
+    "CREATE TABLE wb_entry_id (id BLOB PRIMARY KEY NOT NULL, idx INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
     "INSERT INTO wb_meta VALUES ('schema_version', '" SCHEMA_VERSION "');";
 
 static int sq_prepare(sq_store *s, sqlite3_stmt **st, const char *sql)
@@ -374,6 +421,10 @@ int wb_store_open_sqlite(wb_store **out, const char *path, const wb_store_option
         rc = sq_prepare(s, &s->ins_state,
                         "INSERT INTO wb_state(id, size, root, checkpoint) "
                         "VALUES (1, ?1, ?2, ?3)");
+    if (rc == 0)
+        rc = sq_prepare(s, &s->get_id, "SELECT idx FROM wb_entry_id WHERE id = ?1");
+    if (rc == 0)
+        rc = sq_prepare(s, &s->put_id, "INSERT INTO wb_entry_id(id, idx) VALUES (?1, ?2)");
     if (rc != 0) {
         sq_close(&s->base);
         if (opt->create)
