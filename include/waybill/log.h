@@ -36,6 +36,11 @@
 #define WB_TILE_PATH_MAX 96          /* longest "tile/..." path we build */
 #define WB_BUNDLE_MAX (WB_TILE_WIDTH * (2 + WB_ENTRY_MAX))
 
+/*
+ * A wb_log handle is not thread-safe (its tile cache and SQLite connection
+ * are its own): use one handle per thread. Several handles, in one process
+ * or many, may use the same log at once.
+ */
 typedef struct wb_log wb_log;
 
 typedef struct {
@@ -43,9 +48,11 @@ typedef struct {
 } wb_log_options;
 
 /*
- * wb_log_init creates DIR (which must not exist, or be empty), the store,
- * an Ed25519 log key named origin, and the signed checkpoint of the empty
- * tree. Refuses (WB_E_EXISTS) to overwrite an existing log.
+ * wb_log_init creates DIR (and missing parents) with the store, an Ed25519
+ * log key named origin, and the signed checkpoint of the empty tree. DIR may
+ * exist and hold other files; it is refused (WB_E_EXISTS) if it holds any of
+ * waybill.db, log.key, log.pub. The log is built in a sibling directory and
+ * renamed into place, so an interrupted init leaves no half-made log.
  */
 int wb_log_init(const char *dir, const char *origin);
 

@@ -49,6 +49,7 @@ typedef struct {
 
 void wb_store_state_cleanup(wb_store_state *st);
 
+/* A wb_store handle belongs to one thread at a time. */
 typedef struct wb_store wb_store;
 
 typedef struct {

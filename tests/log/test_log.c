@@ -320,6 +320,10 @@ static void test_bad_input_writes_nothing(void **state)
     assert_int_equal(wb_log_append(f->log, e, 3, &first), WB_E_LIMIT);
     assert_non_null(strstr(wb_error_message(), "65535"));
     assert_int_equal(wb_log_append(f->log, e, 0, &first), WB_E_INVALID);
+    /* the refusals changed nothing */
+    assert_int_equal(wb_log_head(f->log, NULL, NULL, &after, &la), 0);
+    assert_string_equal(before, after);
+    free(after);
     /* exactly the limit is fine */
     e[1].len = WB_ENTRY_MAX;
     assert_int_equal(wb_log_append(f->log, e + 1, 1, &first), 0);
@@ -404,6 +408,110 @@ static void test_verify_helpers(void **state)
     free(cp);
 }
 
+/* a store whose writes fail at the k-th call, to show a batch is all or nothing */
+static const wb_store_ops *real_ops;
+static wb_store_ops failing_ops;
+static int writes_left;
+
+static int failing_put(wb_store *st, wb_blob_key key, const uint8_t *data, size_t len)
+{
+    if (--writes_left == 0)
+        return wb_error_set(WB_E_STORE, "injected write failure");
+    return real_ops->put_blob(st, key, data, len);
+}
+
+static int failing_cas(wb_store *st, uint64_t expected, const wb_store_state *state)
+{
+    if (--writes_left == 0)
+        return wb_error_set(WB_E_STORE, "injected state failure");
+    return real_ops->cas_state(st, expected, state);
+}
+
+static void test_failed_write_rolls_back(void **state)
+{
+    fixture *f = *state;
+    wb_store *st = wb_log_store(f->log);
+    int k, failures = 0;
+    append_batch(f, 300);
+    real_ops = st->ops;
+    failing_ops = *real_ops;
+    failing_ops.put_blob = failing_put;
+    failing_ops.cas_state = failing_cas;
+    for (k = 1;; k++) {
+        wb_entry *e = calloc(400, sizeof(*e));
+        uint8_t *bufs = malloc(400 * 600);
+        char *before, *after;
+        size_t lb, la;
+        int rc;
+        for (size_t i = 0; i < 400; i++) {
+            e[i].data = bufs + i * 600;
+            e[i].len = entry_bytes(bufs + i * 600, f->n + i);
+        }
+        assert_int_equal(wb_log_head(f->log, NULL, NULL, &before, &lb), 0);
+        writes_left = k;
+        st->ops = &failing_ops;
+        rc = wb_log_append(f->log, e, 400, NULL);
+        st->ops = real_ops;
+        free(e);
+        free(bufs);
+        if (rc == 0) {
+            free(before);
+            break; /* k is past the batch's last write */
+        }
+        failures++;
+        assert_int_equal(rc, WB_E_STORE);
+        assert_non_null(strstr(wb_error_message(), "injected"));
+        /* nothing of the batch is visible, and the log is whole */
+        assert_int_equal(wb_log_head(f->log, NULL, NULL, &after, &la), 0);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+        if (wb_log_check(f->log, NULL) != 0)
+            fail_msg("after failing write %d: %s", k, wb_error_message());
+    }
+    /* every write of the batch was made to fail once (tiles, bundles,
+     * checkpoint, state), then the whole batch went in */
+    assert_true(failures >= 5);
+    /* the model: the entries the last append added */
+    f->cap = f->n + 400;
+    f->leaves = realloc(f->leaves, f->cap * 32);
+    f->n += 400;
+    for (size_t i = 0; i < 400; i++) {
+        uint8_t buf[600];
+        size_t len = entry_bytes(buf, f->n - 400 + i);
+        wb_merkle_leaf_hash(f->leaves[f->n - 400 + i], buf, len);
+    }
+    check_head(f);
+    assert_int_equal(wb_log_check(f->log, NULL), 0);
+}
+
+static void test_init_in_place(void **state)
+{
+    fixture *f = *state;
+    char d[4300], p[4400], cmd[9000];
+    wb_log *l;
+    struct stat sb;
+    /* an existing directory with other files: the log goes in beside them */
+    snprintf(d, sizeof(d), "%s/with-files", f->dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    snprintf(p, sizeof(p), "%s/README", d);
+    fclose(fopen(p, "w"));
+    assert_int_equal(wb_log_init(d, "example.com/in-place"), 0);
+    assert_int_equal(wb_log_open(&l, d, NULL), 0);
+    wb_log_close(l);
+    assert_int_equal(stat(p, &sb), 0);
+    /* a directory left with only a key (an interrupted init) is not reused */
+    snprintf(d, sizeof(d), "%s/half", f->dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    snprintf(p, sizeof(p), "%s/log.key", d);
+    fclose(fopen(p, "w"));
+    assert_int_equal(wb_log_init(d, "example.com/half"), WB_E_EXISTS);
+    assert_non_null(strstr(wb_error_message(), "interrupted"));
+    /* no build directories are left behind */
+    snprintf(cmd, sizeof(cmd), "ls -d %s/*.init-* 2>/dev/null | grep -q .", f->dir);
+    assert_int_not_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +523,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_swapped_key_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_without_signer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_helpers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_in_place, setup, teardown),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -174,6 +174,7 @@ static void test_base64_rejects(void **state)
     uint8_t out[16];
     size_t n;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wb_error_clear();
         assert_int_equal(wb_base64_decode(out, sizeof(out), &n, bad[i], strlen(bad[i])),
                          WB_E_INVALID);
         assert_true(strlen(wb_error_message()) > 0);

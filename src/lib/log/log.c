@@ -237,6 +237,7 @@ static int read_key_file(wb_note_key **out, const char *dir, const char *name,
         len--;
     rc = signer ? wb_note_signer_parse(out, (const char *)data, len)
                 : wb_note_verifier_parse(out, (const char *)data, len);
+    explicit_bzero(data, len);
     free(data);
     if (rc)
         return wb_error_prefix(rc, "%s", path);
@@ -295,7 +296,21 @@ static int make_parents(const char *dir)
     return 0;
 }
 
-int wb_log_init(const char *dir, const char *origin)
+/* removes the files a (failed or moved) build directory may hold */
+static void remove_build(const char *tmp)
+{
+    static const char *names[] = {DB_FILE, DB_FILE "-wal", DB_FILE "-shm", KEY_FILE,
+                                  PUB_FILE};
+    char p[4300];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", tmp, names[i]);
+        unlink(p);
+    }
+    rmdir(tmp);
+}
+
+/* builds a complete new log in the empty directory tmp */
+static int build_log(const char *tmp, const char *origin)
 {
     char keypath[4096], pubpath[4096], dbpath[4096];
     char *signer_s = NULL, *verifier_s = NULL;
@@ -303,29 +318,12 @@ int wb_log_init(const char *dir, const char *origin)
     wb_log *log = NULL;
     wb_store_options sopt = {.create = 1};
     wb_store_state st = {0};
-    int rc, made_dir = 0, made_key = 0, made_pub = 0, made_db = 0;
-    struct stat sb;
+    int rc;
 
-    rc = check_origin(origin);
-    if (rc)
+    if ((rc = join_path(keypath, sizeof(keypath), tmp, KEY_FILE)) ||
+        (rc = join_path(pubpath, sizeof(pubpath), tmp, PUB_FILE)) ||
+        (rc = join_path(dbpath, sizeof(dbpath), tmp, DB_FILE)))
         return rc;
-    if ((rc = join_path(keypath, sizeof(keypath), dir, KEY_FILE)) ||
-        (rc = join_path(pubpath, sizeof(pubpath), dir, PUB_FILE)) ||
-        (rc = join_path(dbpath, sizeof(dbpath), dir, DB_FILE)))
-        return rc;
-    if (stat(keypath, &sb) == 0 || stat(pubpath, &sb) == 0 || stat(dbpath, &sb) == 0)
-        return wb_error_set(WB_E_EXISTS, "%s already holds a log; refusing to overwrite",
-                            dir);
-    rc = make_parents(dir);
-    if (rc)
-        return rc;
-    if (mkdir(dir, 0700) == 0)
-        made_dir = 1;
-    else if (errno != EEXIST)
-        return wb_error_set(WB_E_IO, "mkdir %s: %s", dir, strerror(errno));
-    else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return wb_error_set(WB_E_EXISTS, "%s exists and is not a directory", dir);
-
     rc = wb_note_key_generate(&key, origin);
     if (rc == 0)
         rc = wb_note_signer_string(&signer_s, key);
@@ -336,27 +334,24 @@ int wb_log_init(const char *dir, const char *origin)
         signer_s[n] = '\n'; /* write with a final newline */
         rc = wb_file_write_new(keypath, signer_s, n + 1, 0600);
         signer_s[n] = '\0';
-        made_key = rc == 0;
     }
     if (rc == 0) {
         size_t n = strlen(verifier_s);
         verifier_s[n] = '\n';
         rc = wb_file_write_new(pubpath, verifier_s, n + 1, 0644);
         verifier_s[n] = '\0';
-        made_pub = rc == 0;
     }
     if (rc == 0) {
         wb_store *s;
         rc = wb_store_open_sqlite(&s, dbpath, &sopt);
         if (rc == 0) {
-            made_db = 1;
             log = calloc(1, sizeof(*log));
             if (!log) {
                 wb_store_close(s);
                 rc = wb_error_set(WB_E_NOMEM, "out of memory");
             } else {
                 log->store = s;
-                log->dir = strdup(dir);
+                log->dir = strdup(tmp);
                 log->signer = key;
                 key = NULL;
                 memcpy(log->origin, origin, strlen(origin) + 1);
@@ -383,32 +378,96 @@ int wb_log_init(const char *dir, const char *origin)
             wb_store_rollback(log->store);
     }
     wb_store_state_cleanup(&st);
-    wb_log_close(log);
+    wb_log_close(log); /* the last close folds the WAL into waybill.db */
     wb_note_key_free(key);
+    if (signer_s)
+        explicit_bzero(signer_s, strlen(signer_s));
     free(signer_s);
     free(verifier_s);
-    if (rc) {
-        /* leave nothing half-made behind */
-        int saved = rc;
+    return rc;
+}
+
+/*
+ * A new log is built complete in a sibling directory DIR.init-XXXXXX and
+ * then renamed into place, so an interrupted init leaves no half-made log
+ * in DIR (only a DIR.init-* directory that may be deleted). If DIR already
+ * exists and holds other files, the three files are moved in one at a time,
+ * the store last: a log exists exactly when DIR/waybill.db does.
+ */
+int wb_log_init(const char *dir, const char *origin)
+{
+    static const char *files[] = {PUB_FILE, KEY_FILE, DB_FILE};
+    char tmp[4200], path[4300], from[4300];
+    struct stat sb;
+    int rc, have_db, have_other = 0;
+
+    rc = check_origin(origin);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof(path), "%s/" DB_FILE, dir);
+    have_db = stat(path, &sb) == 0;
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        have_other |= stat(path, &sb) == 0;
+    }
+    if (have_db)
+        return wb_error_set(WB_E_EXISTS, "%s already holds a log; refusing to overwrite",
+                            dir);
+    if (have_other)
+        return wb_error_set(WB_E_EXISTS, "%s holds log.key or log.pub but no waybill.db "
+                            "(an interrupted init?); refusing to overwrite keys: remove "
+                            "them to start again", dir);
+    if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return wb_error_set(WB_E_EXISTS, "%s exists and is not a directory", dir);
+    rc = make_parents(dir);
+    if (rc)
+        return rc;
+    if (snprintf(tmp, sizeof(tmp), "%s.init-XXXXXX", dir) >= (int)sizeof(tmp))
+        return wb_error_set(WB_E_LIMIT, "path %s is too long", dir);
+    {
+        /* mkdtemp wants the template to end in XXXXXX: strip trailing '/' */
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/')
+            n--;
+        snprintf(tmp, sizeof(tmp), "%.*s.init-XXXXXX", (int)n, dir);
+    }
+    if (!mkdtemp(tmp))
+        return wb_error_set(WB_E_IO, "mkdir %s: %s", tmp, strerror(errno));
+    rc = build_log(tmp, origin);
+    if (rc == 0) {
+        if (rename(tmp, dir) == 0 || (rmdir(dir) == 0 && rename(tmp, dir) == 0)) {
+            tmp[0] = '\0'; /* moved as a whole */
+        } else {
+            for (size_t i = 0; rc == 0 && i < 3; i++) {
+                snprintf(from, sizeof(from), "%s/%s", tmp, files[i]);
+                snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+                if (link(from, path) != 0) /* never replaces an existing file */
+                    rc = wb_error_set(errno == EEXIST ? WB_E_EXISTS : WB_E_IO,
+                                      "cannot place %s: %s", path, strerror(errno));
+            }
+        }
+    }
+    if (rc == 0) {
+        char *parent = strdup(dir);
+        if (parent) {
+            char *slash = strrchr(parent, '/');
+            if (slash && slash != parent)
+                *slash = '\0';
+            else if (!slash)
+                strcpy(parent, ".");
+            wb_fsync_dir(parent);
+            wb_fsync_dir(dir);
+            free(parent);
+        }
+    }
+    if (tmp[0]) {
         char msg[WB_ERROR_MAX];
         snprintf(msg, sizeof(msg), "%s", wb_error_message());
-        if (made_db) {
-            char p[4200];
-            unlink(dbpath);
-            snprintf(p, sizeof(p), "%s-wal", dbpath);
-            unlink(p);
-            snprintf(p, sizeof(p), "%s-shm", dbpath);
-            unlink(p);
-        }
-        if (made_pub)
-            unlink(pubpath);
-        if (made_key)
-            unlink(keypath);
-        if (made_dir)
-            rmdir(dir);
-        return wb_error_set(saved, "%s", msg);
+        remove_build(tmp);
+        if (rc)
+            wb_error_set(rc, "%s", msg);
     }
-    return 0;
+    return rc;
 }
 
 int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt)
