@@ -111,4 +111,37 @@ int wb_ecdsa_der_to_raw(uint8_t *raw, size_t n, const uint8_t *der,
 int wb_ecdsa_raw_to_der(uint8_t *der, size_t cap, size_t *der_len,
                         const uint8_t *raw, size_t n);
 
+/* ---- X.509 ---- */
+
+/* the public key of a DER certificate (x509.c) */
+int wb_key_from_x509_der(wb_key **out, const uint8_t *der, size_t len);
+
+/*
+ * wb_x509_pem_chain reads every certificate of a PEM file, in file order, as
+ * DER (a malloc'd array of malloc'd buffers); free with wb_x509_chain_free.
+ */
+int wb_x509_pem_chain(uint8_t ***der, size_t **len, size_t *n, const char *path);
+void wb_x509_chain_free(uint8_t **der, size_t *len, size_t n);
+
+/* a set of trust anchors loaded from PEM files (x509_chain.c) */
+typedef struct wb_x509_anchors wb_x509_anchors;
+
+/*
+ * wb_x509_anchors_load reads every certificate of each PEM file into one
+ * anchor set. An anchor may be a root or an intermediate (partial chains
+ * ending at any anchor are accepted).
+ */
+int wb_x509_anchors_load(wb_x509_anchors **out, const char *const *files, size_t n);
+void wb_x509_anchors_free(wb_x509_anchors *a);
+
+/*
+ * wb_x509_chain_verify checks that the chain der[0..n) (leaf first, then
+ * intermediates in any order) leads to one of the anchors, with OpenSSL's
+ * path validation (signatures, validity at time t (0: now), CA constraints).
+ * WB_E_VERIFY with OpenSSL's reason and the depth otherwise; WB_E_INVALID
+ * if a certificate does not parse.
+ */
+int wb_x509_chain_verify(const wb_x509_anchors *a, const uint8_t *const *der,
+                         const size_t *len, size_t n, int64_t t);
+
 #endif

@@ -126,6 +126,11 @@ int wb_file_read(const char *path, size_t max, uint8_t **data, size_t *len);
  */
 int wb_file_write_new(const char *path, const void *data, size_t len,
                       unsigned mode);
+/*
+ * wb_file_replace writes data to a temporary file beside path, fsyncs it and
+ * renames it over path: readers see the old file or the new, never a part.
+ */
+int wb_file_replace(const char *path, const void *data, size_t len, unsigned mode);
 /* fsync the directory containing path (or path itself if a directory) */
 int wb_fsync_dir(const char *dir);
 

@@ -80,5 +80,10 @@ extern const wb_cli_cmd wb_cmd_log_append;
 extern const wb_cli_cmd wb_cmd_log_checkpoint;
 extern const wb_cli_cmd wb_cmd_log_prove;
 extern const wb_cli_cmd wb_cmd_log_verify;
+extern const wb_cli_cmd wb_cmd_keygen;
+extern const wb_cli_cmd wb_cmd_sign;
+extern const wb_cli_cmd wb_cmd_submit;
+extern const wb_cli_cmd wb_cmd_verify;
+extern const wb_cli_cmd wb_cmd_serve;
 
 #endif

@@ -9,6 +9,11 @@
 #include "waybill/version.h"
 
 const wb_cli_cmd *const wb_cli_commands[] = {
+    &wb_cmd_keygen,
+    &wb_cmd_sign,
+    &wb_cmd_submit,
+    &wb_cmd_verify,
+    &wb_cmd_serve,
     &wb_cmd_log_init,
     &wb_cmd_log_append,
     &wb_cmd_log_checkpoint,

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,5 +111,31 @@ int wb_file_write_new(const char *path, const void *data, size_t len, unsigned m
     dir = dirname(copy);
     rc = wb_fsync_dir(dir);
     free(copy);
+    return rc;
+}
+
+int wb_file_replace(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char tmp[4200];
+    uint8_t rnd[6];
+    char hex[13];
+    int rc;
+    FILE *urandom = fopen("/dev/urandom", "rb");
+    if (!urandom || fread(rnd, 1, sizeof(rnd), urandom) != sizeof(rnd)) {
+        if (urandom)
+            fclose(urandom);
+        return wb_error_set(WB_E_IO, "cannot read /dev/urandom");
+    }
+    fclose(urandom);
+    wb_hex_encode(hex, rnd, sizeof(rnd));
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-%s", path, hex) >= (int)sizeof(tmp))
+        return wb_error_set(WB_E_LIMIT, "path %s is too long", path);
+    rc = wb_file_write_new(tmp, data, len, mode);
+    if (rc)
+        return rc;
+    if (rename(tmp, path) != 0) {
+        rc = wb_error_set(WB_E_IO, "rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+    }
     return rc;
 }

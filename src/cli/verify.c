@@ -1,0 +1,409 @@
+/*
+ * verify.c: `waybill verify`: check, offline, that a statement is in a
+ * transparency service's log: every receipt (RFC 9942) of a transparent
+ * statement, or one statement with a separate receipt, against the
+ * service's keys; and, when it can, the issuer's signature on the statement.
+ *
+ * Receipts of both kinds verify: RFC9162_SHA256 (vds 1, waybill and other
+ * RFC 9162 services) and CCF_LEDGER_SHA256 (vds 2, Azure Code Transparency
+ * and other CCF-based services). Service keys come from a file (a COSE Key
+ * Set as served at /.well-known/scitt-keys, a PEM public key or
+ * certificate, or a CCF service-parameters JSON) or are fetched once from
+ * --url; nothing else is fetched.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "waybill/client.h"
+#include "waybill/cose.h"
+#include "waybill/error.h"
+#include "waybill/scitt.h"
+#include "waybill/util.h"
+
+static int run(int argc, char **argv);
+
+const wb_cli_cmd wb_cmd_verify = {
+    .group = NULL,
+    .name = "verify",
+    .summary = "verify a transparent statement or a receipt offline",
+    .usage =
+        "usage: waybill verify FILE (--service-key KEYFILE | --url URL)\n"
+        "                      [--receipt RECEIPT] [--issuer-key PEM] [--json]\n"
+        "\n"
+        "FILE is a transparent statement (receipts in header 394), or with\n"
+        "--receipt a signed statement and its receipt. Every receipt must verify:\n"
+        "the statement's leaf, the inclusion proof up to a root, and the service's\n"
+        "signature on that root (RFC 9942; vds 1 RFC9162_SHA256 and vds 2\n"
+        "CCF_LEDGER_SHA256 are understood).\n"
+        "\n"
+        "The service keys (the only thing trusted):\n"
+        "  --service-key F  a COSE Key Set (GET /.well-known/scitt-keys), a PEM\n"
+        "                   public key or certificate, or a CCF JSON with\n"
+        "                   parameters[].serviceCertificate\n"
+        "  --url URL        fetch URL/.well-known/scitt-keys once, then verify offline\n"
+        "A receipt's kid must name one of them (as given, or as the SHA-256 of the\n"
+        "key's SubjectPublicKeyInfo, raw or in hex).\n"
+        "\n"
+        "The issuer's signature is checked with the statement's x5chain leaf, or\n"
+        "with --issuer-key; otherwise (or for an algorithm waybill does not\n"
+        "implement, such as PS384) it is reported as not checked.\n"
+        "\n"
+        "exit codes: 0 verified, 1 a receipt or signature did not verify,\n"
+        "            2 usage, 3 malformed input, 4 file or URL not found\n",
+    .run = run,
+};
+
+typedef struct {
+    wb_key *key;
+    uint8_t kid[WB_COSE_KID_MAX];
+    size_t kid_len;
+    uint8_t spki_hash[32];
+} svc_key;
+
+typedef struct {
+    svc_key *keys;
+    size_t n;
+} keyring;
+
+static int ring_add(keyring *r, wb_key *key, const uint8_t *kid, size_t kid_len)
+{
+    svc_key *grown = realloc(r->keys, (r->n + 1) * sizeof(*grown));
+    int rc;
+    if (!grown) {
+        wb_key_free(key);
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    }
+    r->keys = grown;
+    memset(&grown[r->n], 0, sizeof(*grown));
+    grown[r->n].key = key;
+    if (kid_len > WB_COSE_KID_MAX)
+        kid_len = WB_COSE_KID_MAX;
+    if (kid_len)
+        memcpy(grown[r->n].kid, kid, kid_len);
+    grown[r->n].kid_len = kid_len;
+    rc = wb_key_default_kid(grown[r->n].spki_hash, key);
+    r->n++;
+    return rc;
+}
+
+static void ring_free(keyring *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        wb_key_free(r->keys[i].key);
+    free(r->keys);
+}
+
+/* a CCF service-parameters JSON: {"parameters":[{"serviceCertificate": b64}]} */
+static int load_ccf_json(keyring *r, const char *text, size_t len, const char *path)
+{
+    json_error_t err;
+    json_t *root = json_loadb(text, len, 0, &err), *params;
+    size_t i;
+    json_t *p;
+    int rc = 0;
+    if (!root)
+        return wb_error_set(WB_E_INVALID, "%s line %d: %s", path, err.line, err.text);
+    params = json_object_get(root, "parameters");
+    if (!json_is_array(params)) {
+        json_decref(root);
+        return wb_error_set(WB_E_INVALID, "%s: no \"parameters\" array of service "
+                            "certificates", path);
+    }
+    json_array_foreach(params, i, p) {
+        const char *b64 = json_string_value(json_object_get(p, "serviceCertificate"));
+        uint8_t *der;
+        size_t dlen;
+        wb_key *k;
+        if (!b64)
+            continue;
+        der = malloc(strlen(b64));
+        if (!der) {
+            rc = wb_error_set(WB_E_NOMEM, "out of memory");
+            break;
+        }
+        rc = wb_base64_decode(der, strlen(b64), &dlen, b64, strlen(b64));
+        if (rc == 0)
+            rc = wb_key_from_x509_der(&k, der, dlen);
+        free(der);
+        if (rc) {
+            rc = wb_error_prefix(rc, "%s: parameters[%zu].serviceCertificate", path, i);
+            break;
+        }
+        if ((rc = ring_add(r, k, NULL, 0)) != 0)
+            break;
+    }
+    json_decref(root);
+    if (rc == 0 && r->n == 0)
+        rc = wb_error_set(WB_E_INVALID, "%s: no service certificate found", path);
+    return rc;
+}
+
+static int load_keyset_cbor(keyring *r, const uint8_t *data, size_t len, const char *what)
+{
+    wb_cose_keyset_entry *ks = NULL;
+    size_t n = 0;
+    int rc = wb_cose_keyset_decode(&ks, &n, data, len);
+    if (rc) {
+        /* maybe a single COSE_Key */
+        wb_key *k;
+        uint8_t kid[WB_COSE_KID_MAX];
+        size_t kid_len = 0;
+        if (wb_cose_key_decode(&k, kid, &kid_len, data, len) == 0)
+            return ring_add(r, k, kid, kid_len);
+        return wb_error_prefix(rc, "%s", what);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = ring_add(r, ks[i].key, ks[i].kid, ks[i].kid_len);
+        ks[i].key = NULL;
+    }
+    wb_cose_keyset_free(ks, n);
+    return rc;
+}
+
+static int load_keys_file(keyring *r, const char *path)
+{
+    uint8_t *data;
+    size_t len;
+    int rc = wb_file_read(path, 1 << 20, &data, &len);
+    if (rc)
+        return wb_error_prefix(rc, "--service-key");
+    if (len > 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+        if (strstr((char *)data, "CERTIFICATE")) {
+            uint8_t **der;
+            size_t *dl, n;
+            rc = wb_x509_pem_chain(&der, &dl, &n, path);
+            for (size_t i = 0; rc == 0 && i < n; i++) {
+                wb_key *k;
+                rc = wb_key_from_x509_der(&k, der[i], dl[i]);
+                if (rc == 0)
+                    rc = ring_add(r, k, NULL, 0);
+            }
+            if (rc == 0)
+                wb_x509_chain_free(der, dl, n);
+        } else {
+            wb_key *k;
+            rc = wb_key_from_pem(&k, (const char *)data, len);
+            if (rc == 0)
+                rc = ring_add(r, k, NULL, 0);
+        }
+    } else if (len > 0 && data[0] == '{') {
+        rc = load_ccf_json(r, (const char *)data, len, path);
+    } else {
+        rc = load_keyset_cbor(r, data, len, path);
+    }
+    free(data);
+    return rc;
+}
+
+static int load_keys_url(keyring *r, const char *url)
+{
+    char full[4200];
+    wb_http_response resp;
+    int rc = wb_http_join(full, sizeof(full), url, "/.well-known/scitt-keys");
+    if (rc == 0)
+        rc = wb_http_request(&resp, "GET", full, NULL, 0, NULL, "application/cbor", 30);
+    if (rc)
+        return rc;
+    if (resp.status != 200)
+        rc = wb_error_set(resp.status == 404 ? WB_E_NOTFOUND : WB_E_IO,
+                          "%s: HTTP %ld", full, resp.status);
+    else
+        rc = load_keyset_cbor(r, resp.body, resp.len, full);
+    wb_http_response_cleanup(&resp);
+    return rc;
+}
+
+/* the receipt's kid names a key as given, or as SHA-256(SPKI) raw or hex */
+static int find_key(void *ctx, wb_cose_verifier *out, const uint8_t *kid, size_t kid_len,
+                    int64_t alg)
+{
+    keyring *r = ctx;
+    uint8_t fromhex[32];
+    int hexkid = kid_len == 64 && wb_hex_decode(fromhex, 32, (const char *)kid, 64) == 0;
+    char shown[65];
+    for (size_t i = 0; i < r->n; i++) {
+        svc_key *k = &r->keys[i];
+        int match = (k->kid_len && k->kid_len == kid_len && !memcmp(k->kid, kid, kid_len)) ||
+                    (kid_len == 32 && !memcmp(k->spki_hash, kid, 32)) ||
+                    (hexkid && !memcmp(k->spki_hash, fromhex, 32));
+        if (!match)
+            continue;
+        if (wb_cose_verifier_for_key(out, k->key) != 0)
+            continue;
+        if (out->alg != alg)
+            continue; /* same kid, other algorithm: keep looking */
+        return 0;
+    }
+    wb_hex_encode(shown, kid, kid_len > 32 ? 32 : kid_len);
+    return wb_error_set(WB_E_NOTFOUND, "no service key with kid %s%s and alg %lld", shown,
+                        kid_len > 32 ? "..." : "", (long long)alg);
+}
+
+/* the issuer's signature: 1 verified, 0 not checked (reason), <0 failed */
+static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
+                        char *why, size_t cap)
+{
+    wb_cose_sign1 m;
+    wb_key *key = NULL;
+    wb_cose_verifier v;
+    int rc = wb_cose_sign1_decode(&m, stmt, len, WB_COSE_MAX);
+    if (rc)
+        return rc;
+    if (issuer_key)
+        rc = wb_key_read_file(&key, issuer_key);
+    else if (m.hdr.nx5chain > 0)
+        rc = wb_key_from_x509_der(&key, m.hdr.x5chain[0].ptr, m.hdr.x5chain[0].len);
+    else {
+        snprintf(why, cap, "no x5chain in the statement and no --issuer-key");
+        wb_cose_sign1_cleanup(&m);
+        return 0;
+    }
+    if (rc == 0 && wb_cose_alg_to_wb(m.hdr.alg) == WB_ALG_NONE) {
+        snprintf(why, cap, "the statement's algorithm %lld is not one waybill implements",
+                 (long long)m.hdr.alg);
+        wb_key_free(key);
+        wb_cose_sign1_cleanup(&m);
+        return 0;
+    }
+    if (rc == 0)
+        rc = wb_cose_verifier_for_key(&v, key);
+    if (rc == 0 && v.alg != m.hdr.alg)
+        rc = wb_error_set(WB_E_VERIFY, "the issuer key is %s, the statement says alg %lld",
+                          wb_alg_name(wb_key_alg(key)), (long long)m.hdr.alg);
+    if (rc == 0)
+        rc = wb_cose_sign1_verify(&m, &v, NULL, 0);
+    wb_key_free(key);
+    wb_cose_sign1_cleanup(&m);
+    return rc ? rc : 1;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL;
+    cli_opt opts[] = {{"--service-key", &keys_s}, {"--url", &url},
+                      {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s}};
+    char *pos[1], why[256] = "";
+    cli_args a;
+    keyring ring = {0};
+    uint8_t *file = NULL, *reg = NULL;
+    size_t flen = 0, reglen = 0, nreceipts = 0;
+    wb_cose_bytes *receipts = NULL;
+    uint8_t *rdata = NULL;
+    size_t rdlen = 0;
+    json_t *jr = NULL;
+    int rc, failed = 0, issuer = 0;
+
+    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 4, &a, pos, 1);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 1)
+        return cli_usage_error(&wb_cmd_verify, "expected one FILE");
+    if (!keys_s == !url)
+        return cli_usage_error(&wb_cmd_verify, "give the service keys with --service-key "
+                               "FILE or --url URL (one of them)");
+    rc = keys_s ? load_keys_file(&ring, keys_s) : load_keys_url(&ring, url);
+    if (rc == 0)
+        rc = wb_file_read(a.pos[0], WB_COSE_MAX, &file, &flen);
+    if (rc == 0 && receipt_s) {
+        wb_cose_sign1 m;
+        rc = wb_file_read(receipt_s, WB_COSE_MAX, &rdata, &rdlen);
+        if (rc == 0 && (rc = wb_cose_sign1_decode(&m, file, flen, WB_COSE_MAX)) == 0) {
+            rc = wb_scitt_registered_statement(&reg, &reglen, &m);
+            wb_cose_sign1_cleanup(&m);
+        }
+        if (rc == 0) {
+            receipts = calloc(1, sizeof(*receipts));
+            if (!receipts)
+                rc = wb_error_set(WB_E_NOMEM, "out of memory");
+            else {
+                receipts[0].ptr = rdata;
+                receipts[0].len = rdlen;
+                nreceipts = 1;
+            }
+        }
+    } else if (rc == 0) {
+        rc = wb_scitt_transparent_split(&reg, &reglen, &receipts, &nreceipts, file, flen);
+        if (rc == 0 && nreceipts == 0)
+            rc = wb_error_set(WB_E_VERIFY, "%s carries no receipt (header 394); give "
+                              "--receipt for a separate one", a.pos[0]);
+    }
+    if (rc)
+        goto out;
+    if (a.json)
+        jr = json_array();
+    for (size_t i = 0; i < nreceipts; i++) {
+        wb_receipt_info info;
+        int vr = wb_receipt_verify(&info, receipts[i].ptr, receipts[i].len, reg, reglen,
+                                   find_key, &ring);
+        if (vr) {
+            failed = 1;
+            if (jr) {
+                json_t *o = json_object();
+                json_object_set_new(o, "verified", json_false());
+                json_object_set_new(o, "error", json_string(wb_error_message()));
+                json_array_append_new(jr, o);
+            } else {
+                printf("receipt %zu: FAILED: %s\n", i + 1, wb_error_message());
+            }
+            continue;
+        }
+        if (jr) {
+            json_t *o = json_object();
+            json_object_set_new(o, "verified", json_true());
+            json_object_set_new(o, "vds", json_integer(info.vds));
+            json_object_set_new(o, "issuer", json_string(info.iss));
+            json_object_set_new(o, "iat", json_integer(info.iat));
+            if (info.vds == WB_VDS_RFC9162_SHA256) {
+                json_object_set_new(o, "tree_size", json_integer((json_int_t)info.tree_size));
+                json_object_set_new(o, "leaf_index", json_integer((json_int_t)info.leaf_index));
+            }
+            json_array_append_new(jr, o);
+        } else if (info.vds == WB_VDS_RFC9162_SHA256) {
+            printf("receipt %zu: OK: RFC9162_SHA256, issuer '%s', entry %llu of a tree of "
+                   "%llu\n", i + 1, info.iss, (unsigned long long)info.leaf_index,
+                   (unsigned long long)info.tree_size);
+        } else {
+            printf("receipt %zu: OK: CCF_LEDGER_SHA256, issuer '%s', iat %lld\n", i + 1,
+                   info.iss, (long long)info.iat);
+        }
+    }
+    issuer = check_issuer(reg, reglen, issuer_s, why, sizeof(why));
+    if (issuer < 0) {
+        failed = 1;
+        snprintf(why, sizeof(why), "%s", wb_error_message());
+    }
+    if (jr) {
+        json_t *o = json_object();
+        json_object_set_new(o, "verified", json_boolean(!failed));
+        json_object_set_new(o, "receipts", jr);
+        json_object_set_new(o, "issuer_signature",
+                            json_string(issuer > 0 ? "verified"
+                                        : issuer == 0 ? "not checked" : "failed"));
+        if (issuer <= 0)
+            json_object_set_new(o, "issuer_detail", json_string(why));
+        cli_print_json(o);
+    } else if (issuer > 0) {
+        printf("issuer signature: OK\n");
+    } else if (issuer == 0) {
+        printf("issuer signature: not checked (%s)\n", why);
+    } else {
+        printf("issuer signature: FAILED: %s\n", why);
+    }
+out:
+    ring_free(&ring);
+    free(file);
+    free(reg);
+    if (receipt_s) {
+        free(rdata);
+        free(receipts);
+    } else {
+        wb_scitt_receipts_free(receipts, nreceipts);
+    }
+    if (rc)
+        return cli_fail("verify", rc);
+    if (failed)
+        return WB_EXIT_VERIFY;
+    return WB_EXIT_OK;
+}

@@ -1,0 +1,216 @@
+/*
+ * routes.c: the read side of the HTTP API (docs/http-api.md):
+ *
+ *   GET /entries/{id}                  receipt (SCRAPI); 204 while pending
+ *   GET /entries/{id}/statement        transparent statement
+ *   GET /.well-known/scitt-keys        COSE Key Set of the receipt key
+ *   GET /.well-known/scitt-keys/{kid}  one COSE Key (kid base64url or hex)
+ *   GET /.well-known/transparency-configuration
+ *   GET /checkpoint                    C2SP checkpoint (signed note)
+ *   GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>]   C2SP tlog-tiles
+ *   GET /proofs/consistency?old=N[&new=M]   consistency proof (docs/proofs.md)
+ *   GET /metrics, GET /healthz
+ */
+#include "server_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "waybill/error.h"
+#include "waybill/log.h"
+#include "waybill/util.h"
+
+static enum MHD_Result respond(wb_server *s, struct MHD_Connection *c, unsigned status,
+                               const char *ctype, void *body, size_t len,
+                               const char *cache)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    srv_count_status(s, status);
+    if (len)
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    else {
+        free(body);
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (cache)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result problem(wb_server *s, struct MHD_Connection *c, unsigned status,
+                               const char *title, const char *detail)
+{
+    uint8_t *body;
+    size_t len;
+    if (wb_cbor_problem(&body, &len, title, detail, 0) != 0)
+        return MHD_NO;
+    return respond(s, c, status, "application/concise-problem-details+cbor", body, len,
+                   NULL);
+}
+
+static enum MHD_Result lib_error(wb_server *s, struct MHD_Connection *c, int rc)
+{
+    switch (rc) {
+    case WB_E_NOTFOUND:
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found", wb_error_message());
+    case WB_E_INVALID:
+    case WB_E_RANGE:
+    case WB_E_LIMIT:
+        return problem(s, c, MHD_HTTP_BAD_REQUEST, "Bad request", wb_error_message());
+    default:
+        srv_log("error", "msg=\"read failed\" err=\"%s\"", wb_error_message());
+        return problem(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
+                       wb_error_message());
+    }
+}
+
+/* "/entries/<64 hex>" with an optional suffix; 1 if it matched */
+static int parse_entry_url(const char *url, uint8_t id[32], const char **suffix)
+{
+    const char *p = url + strlen("/entries/");
+    size_t n = 0;
+    while (p[n] && p[n] != '/')
+        n++;
+    if (n != 64 || wb_hex_decode(id, 32, p, 64) != 0)
+        return 0;
+    *suffix = p + 64;
+    return 1;
+}
+
+static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const char *url)
+{
+    uint8_t id[32], *out = NULL;
+    size_t len = 0;
+    const char *suffix;
+    int rc;
+    if (!parse_entry_url(url, id, &suffix))
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       "an entry id is 64 lowercase hex digits: the SHA-256 of the "
+                       "registered statement");
+    if (strcmp(suffix, "/statement") == 0) {
+        rc = wb_service_transparent(s->svc, id, &out, &len);
+    } else if (suffix[0] == '\0') {
+        rc = wb_service_receipt(s->svc, id, &out, &len, NULL);
+    } else {
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found", "no such resource");
+    }
+    if (rc == 1) {
+        /* queued, not yet committed (SCRAPI: 204 with Retry-After) */
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret;
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        srv_count_status(s, MHD_HTTP_NO_CONTENT);
+        ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    if (rc)
+        return lib_error(s, c, rc);
+    return respond(s, c, MHD_HTTP_OK, "application/cose", out, len, "no-cache");
+}
+
+static enum MHD_Result get_consistency(wb_server *s, struct MHD_Connection *c)
+{
+    const char *old_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "old");
+    const char *new_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "new");
+    uint64_t old_size, new_size;
+    char *text = NULL;
+    size_t len;
+    int rc;
+    if (!old_s || wb_parse_u64(&old_size, old_s, strlen(old_s)) != 0)
+        return problem(s, c, MHD_HTTP_BAD_REQUEST, "Bad request",
+                       "give the older tree size as ?old=N (and optionally &new=M)");
+    if (new_s) {
+        if (wb_parse_u64(&new_size, new_s, strlen(new_s)) != 0)
+            return problem(s, c, MHD_HTTP_BAD_REQUEST, "Bad request",
+                           "new must be a decimal tree size");
+    } else {
+        new_size = 0; /* the latest tree */
+    }
+    rc = wb_service_consistency(s->svc, old_size, new_size, &text, &len);
+    if (rc)
+        return lib_error(s, c, rc);
+    return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len, "no-cache");
+}
+
+enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char *method,
+                              const char *url)
+{
+    uint8_t *out = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        if (strcmp(url, "/entries") == 0)
+            return problem(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
+                           "/entries takes POST with an application/cose body");
+        return problem(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
+                       "this resource is read-only (GET)");
+    }
+    if (strncmp(url, "/entries/", 9) == 0)
+        return get_entry(s, c, url);
+    if (strcmp(url, "/checkpoint") == 0) {
+        char *note;
+        rc = wb_service_checkpoint(s->svc, &note, &len);
+        if (rc)
+            return lib_error(s, c, rc);
+        /* mutable: caching beyond a few seconds is wrong (tlog-tiles) */
+        return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", note, len,
+                       "no-cache, max-age=0");
+    }
+    if (strncmp(url, "/tile/", 6) == 0) {
+        rc = wb_service_tile(s->svc, url + 1, strlen(url + 1), &out, &len);
+        if (rc)
+            return lib_error(s, c, rc);
+        /* immutable once served */
+        return respond(s, c, MHD_HTTP_OK, "application/octet-stream", out, len,
+                       "public, max-age=31536000, immutable");
+    }
+    if (strcmp(url, "/.well-known/scitt-keys") == 0) {
+        rc = wb_service_keys(s->svc, &out, &len);
+        if (rc)
+            return lib_error(s, c, rc);
+        return respond(s, c, MHD_HTTP_OK, "application/cbor", out, len, "max-age=3600");
+    }
+    if (strncmp(url, "/.well-known/scitt-keys/", 24) == 0) {
+        rc = wb_service_key(s->svc, url + 24, &out, &len);
+        if (rc == WB_E_NOTFOUND)
+            return problem(s, c, MHD_HTTP_NOT_FOUND, "No such key",
+                           "No key could be found for this kid value");
+        if (rc)
+            return lib_error(s, c, rc);
+        return respond(s, c, MHD_HTTP_OK, "application/cbor", out, len, "max-age=3600");
+    }
+    if (strcmp(url, "/.well-known/transparency-configuration") == 0) {
+        rc = wb_service_configuration(s->svc, &out, &len);
+        if (rc)
+            return lib_error(s, c, rc);
+        return respond(s, c, MHD_HTTP_OK, "application/cbor", out, len, "max-age=3600");
+    }
+    if (strcmp(url, "/proofs/consistency") == 0)
+        return get_consistency(s, c);
+    if (strcmp(url, "/metrics") == 0) {
+        char *text;
+        rc = srv_metrics_text(s, &text, &len);
+        if (rc)
+            return lib_error(s, c, rc);
+        return respond(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, "no-store");
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        char *ok = strdup("ok\n");
+        return respond(s, c, MHD_HTTP_OK, "text/plain", ok, ok ? 3 : 0, "no-store");
+    }
+    return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found", "no such resource");
+}

@@ -1,0 +1,569 @@
+/*
+ * server.c: the HTTP face of the transparency service (waybill/server.h),
+ * on libmicrohttpd with a thread pool and epoll.
+ *
+ * POST /entries follows SCITT SCRAPI (draft-ietf-scitt-scrapi-11 §2.1.2):
+ * the worker thread that received the statement checks it (the expensive
+ * part: CBOR, signature, chain, policy), queues it for the sequencer and
+ * suspends the connection. When the batch holding it is durable the
+ * sequencer resumes the connection and the answer is 201 with the receipt
+ * (application/cose) and Location: /entries/{id}. If the commit takes longer
+ * than register_wait_ms, the answer is 202 with Location and Retry-After;
+ * the client polls GET /entries/{id} (204 while pending, then 200).
+ * Suspension keeps worker threads free, so a batch collects every
+ * statement that arrived during one commit, not one per thread.
+ *
+ * Errors are RFC 9290 concise problem details in CBOR with a title and a
+ * detail naming what was wrong; 413 for a body over max_body, 431 for too
+ * many header fields, 415 for another media type, 429 (Retry-After) when
+ * the queue is full.
+ */
+#include "waybill/server.h"
+#include "waybill/error.h"
+#include "waybill/log.h"
+#include "waybill/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server_int.h"
+
+/* ---- logging ---- */
+
+void srv_log(const char *level, const char *fmt, ...)
+{
+    char msg[1024], ts[32];
+    struct timespec now;
+    struct tm tm;
+    va_list ap;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ts=%s.%03ldZ level=%s %s\n", ts, now.tv_nsec / 1000000L, level, msg);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- requests ---- */
+
+typedef struct req {
+    wb_server *srv;
+    struct MHD_Connection *conn;
+    int post_entries;      /* POST /entries */
+    int too_big;
+    int rejected_early;    /* a response was queued on the first call */
+    wb_buf body;
+    wb_ticket *ticket;
+    uint64_t start_us;
+    uint64_t deadline_us;
+    int suspended;         /* guarded by srv->mu */
+    int timed_out;         /* guarded by srv->mu */
+    int refs;              /* MHD's and the ticket callback's */
+    struct req *snext, *sprev; /* suspended list, guarded by srv->mu */
+} req;
+
+static void req_unref(req *r)
+{
+    if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    wb_buf_cleanup(&r->body);
+    wb_ticket_release(r->ticket);
+    free(r);
+}
+
+static void susp_remove(wb_server *s, req *r)
+{
+    if (r->sprev)
+        r->sprev->snext = r->snext;
+    else
+        s->suspended = r->snext;
+    if (r->snext)
+        r->snext->sprev = r->sprev;
+    r->snext = r->sprev = NULL;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_problem(wb_server *s, struct MHD_Connection *c,
+                                    unsigned status, const char *title,
+                                    const char *detail, int retry_after)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    srv_count_status(s, status);
+    if (wb_cbor_problem(&body, &len, title, detail, 0) != 0)
+        return MHD_NO;
+    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/concise-problem-details+cbor");
+    if (retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* maps a library error to HTTP status, title, metrics reason */
+static unsigned status_of(int rc, const char **title, int *reason)
+{
+    switch (rc) {
+    case WB_E_LIMIT:
+        *title = "Payload too large";
+        *reason = REASON_TOO_LARGE;
+        return MHD_HTTP_CONTENT_TOO_LARGE;
+    case WB_E_VERIFY:
+        *title = "Unauthenticated statement";
+        *reason = REASON_UNAUTHENTICATED;
+        return MHD_HTTP_BAD_REQUEST;
+    case WB_E_INVALID:
+    case WB_E_RANGE:
+        *title = "Invalid statement";
+        *reason = REASON_INVALID;
+        return MHD_HTTP_BAD_REQUEST;
+    case WB_E_NOTFOUND:
+        *title = "Not found";
+        *reason = REASON_INVALID;
+        return MHD_HTTP_NOT_FOUND;
+    default:
+        *title = "Internal error";
+        *reason = REASON_INTERNAL;
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static void location_of(char *out, size_t cap, const uint8_t id[32])
+{
+    char hex[65];
+    wb_hex_encode(hex, id, 32);
+    snprintf(out, cap, "/entries/%s", hex);
+}
+
+/* the answer to a registration whose ticket completed or timed out */
+static enum MHD_Result answer_ticket(req *r)
+{
+    wb_server *s = r->srv;
+    struct MHD_Response *resp;
+    char loc[128];
+    uint8_t *receipt = NULL;
+    size_t rlen = 0;
+    enum MHD_Result ret;
+
+    location_of(loc, sizeof(loc), wb_ticket_id(r->ticket));
+    if (!wb_ticket_done(r->ticket)) {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        srv_count_status(s, MHD_HTTP_ACCEPTED);
+        ret = MHD_queue_response(r->conn, MHD_HTTP_ACCEPTED, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    if (wb_ticket_result(r->ticket, &receipt, &rlen, NULL) != 0) {
+        srv_log("error", "msg=\"registration failed\" err=\"%s\"", wb_error_message());
+        return send_problem(s, r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "Registration failed", wb_error_message(), 1);
+    }
+    resp = MHD_create_response_from_buffer(rlen, receipt, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(receipt);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/cose");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+    srv_count_status(s, MHD_HTTP_CREATED);
+    srv_observe_latency(s, now_us() - r->start_us);
+    ret = MHD_queue_response(r->conn, MHD_HTTP_CREATED, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* sequencer thread: the batch holding this statement is durable */
+static void ticket_done(void *ctx, wb_ticket *t)
+{
+    req *r = ctx;
+    wb_server *s = r->srv;
+    (void)t;
+    pthread_mutex_lock(&s->mu);
+    if (r->suspended) {
+        r->suspended = 0;
+        susp_remove(s, r);
+        MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+    req_unref(r);
+}
+
+/* resumes registrations that waited register_wait_ms; they answer 202 */
+static void *timer_main(void *arg)
+{
+    wb_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        uint64_t now = now_us();
+        for (req *r = s->suspended, *next; r; r = next) {
+            next = r->snext;
+            if (r->deadline_us <= now) {
+                r->suspended = 0;
+                r->timed_out = 1;
+                susp_remove(s, r);
+                MHD_resume_connection(r->conn);
+            }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->timer_cond, &s->mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int is_cose(const char *ctype)
+{
+    size_t n = strlen("application/cose");
+    if (!ctype || strncasecmp(ctype, "application/cose", n) != 0)
+        return 0;
+    return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
+}
+
+static enum MHD_Result register_statement(req *r)
+{
+    wb_server *s = r->srv;
+    wb_registration reg;
+    const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
+    int rc;
+
+    if (r->too_big) {
+        srv_count_reject(s, REASON_TOO_LARGE);
+        return send_problem(s, r->conn, MHD_HTTP_CONTENT_TOO_LARGE, "Payload too large",
+                            "the statement is over the service's max_body limit", 0);
+    }
+    if (!is_cose(ctype)) {
+        char detail[200];
+        srv_count_reject(s, REASON_MEDIA_TYPE);
+        snprintf(detail, sizeof(detail), "POST /entries takes application/cose, not '%.100s'",
+                 ctype ? ctype : "(none)");
+        return send_problem(s, r->conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                            "Unsupported media type", detail, 0);
+    }
+    rc = wb_service_check(s->svc, &reg, r->body.data, r->body.len);
+    if (rc) {
+        const char *title;
+        int reason;
+        unsigned status = status_of(rc, &title, &reason);
+        srv_count_reject(s, reason);
+        if (s->log_requests)
+            srv_log("info", "msg=\"statement refused\" status=%u err=\"%s\"", status,
+                    wb_error_message());
+        return send_problem(s, r->conn, status, title, wb_error_message(), 0);
+    }
+    __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL); /* the ticket callback's */
+    rc = wb_service_submit(s->svc, &r->ticket, &reg, ticket_done, r);
+    if (rc) {
+        __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+        wb_registration_cleanup(&reg);
+        if (rc == WB_E_LIMIT) {
+            srv_count_reject(s, REASON_QUEUE_FULL);
+            return send_problem(s, r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests",
+                                wb_error_message(), 1);
+        }
+        return send_problem(s, r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                            wb_error_message(), 1);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (wb_ticket_done(r->ticket) || s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return answer_ticket(r);
+    }
+    r->deadline_us = now_us() + (uint64_t)s->register_wait_ms * 1000u;
+    r->suspended = 1;
+    r->snext = s->suspended;
+    if (s->suspended)
+        s->suspended->sprev = r;
+    s->suspended = r;
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_unlock(&s->mu);
+    return MHD_YES;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_size,
+                               void **con_cls)
+{
+    wb_server *s = cls;
+    req *r = *con_cls;
+    (void)version;
+
+    if (!r) {
+        int nheaders = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+        const char *clen;
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        r->srv = s;
+        r->conn = conn;
+        r->refs = 1;
+        r->start_us = now_us();
+        r->post_entries = strcmp(method, "POST") == 0 && strcmp(url, "/entries") == 0;
+        wb_buf_init(&r->body, s->max_body);
+        *con_cls = r;
+        if (nheaders > (int)s->max_headers) {
+            char detail[128];
+            r->rejected_early = 1;
+            srv_count_reject(s, REASON_TOO_LARGE);
+            snprintf(detail, sizeof(detail), "%d header fields; the limit is %u", nheaders,
+                     s->max_headers);
+            return send_problem(s, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                "Too many header fields", detail, 0);
+        }
+        clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                           MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (r->post_entries && clen) {
+            uint64_t n;
+            if (wb_parse_u64(&n, clen, strlen(clen)) != 0 || n > s->max_body) {
+                char detail[160];
+                r->rejected_early = 1;
+                srv_count_reject(s, REASON_TOO_LARGE);
+                snprintf(detail, sizeof(detail), "Content-Length %.40s is over the %zu-byte "
+                         "statement limit", clen, s->max_body);
+                return send_problem(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "Payload too large",
+                                    detail, 0);
+            }
+        }
+        return MHD_YES;
+    }
+    if (r->rejected_early) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (!r->post_entries) {
+            *upload_size = 0; /* bodies of other requests are ignored */
+            return MHD_YES;
+        }
+        if (!r->too_big && wb_buf_add(&r->body, upload_data, *upload_size) != 0)
+            r->too_big = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->post_entries) {
+        if (r->ticket)
+            return answer_ticket(r); /* resumed: done or timed out */
+        return register_statement(r);
+    }
+    return srv_route_get(s, conn, method, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    req *r = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (r) {
+        *con_cls = NULL;
+        req_unref(r);
+    }
+}
+
+/* ---- start / stop ---- */
+
+static int parse_listen(struct sockaddr_storage *ss, socklen_t *sl, const char *listen)
+{
+    char host[256];
+    const char *colon, *port;
+    struct addrinfo hints, *res = NULL;
+    size_t hl;
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+        if (!end || end[1] != ':')
+            goto bad;
+        hl = (size_t)(end - listen - 1);
+        if (hl >= sizeof(host))
+            goto bad;
+        memcpy(host, listen + 1, hl);
+        port = end + 2;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            goto bad;
+        hl = (size_t)(colon - listen);
+        if (hl >= sizeof(host))
+            goto bad;
+        memcpy(host, listen, hl);
+        port = colon + 1;
+    }
+    host[hl] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || !res)
+        goto bad;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *sl = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+bad:
+    return wb_error_set(WB_E_INVALID, "listen address '%s' is not ADDR:PORT (numeric; "
+                        "[v6]:PORT for IPv6)", listen);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    srv_log("warn", "msg=\"http: %s\"", msg);
+}
+
+int wb_server_start(wb_server **out, const wb_server_config *c)
+{
+    wb_server *s = calloc(1, sizeof(*s));
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    unsigned threads = c->threads;
+    const union MHD_DaemonInfo *info;
+    int rc;
+
+    if (!s)
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    if (c->max_body > WB_STATEMENT_MAX) {
+        free(s);
+        return wb_error_set(WB_E_INVALID, "max_body is over the %d-byte entry limit",
+                            WB_STATEMENT_MAX);
+    }
+    rc = parse_listen(&ss, &sl, c->listen);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    s->max_body = c->max_body;
+    s->max_headers = c->max_headers;
+    s->log_requests = c->log_requests;
+    s->register_wait_ms = c->service.register_wait_ms;
+    pthread_mutex_init(&s->mu, NULL);
+    {
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->timer_cond, &a);
+        pthread_condattr_destroy(&a);
+    }
+    rc = wb_service_open(&s->svc, &c->service);
+    if (rc) {
+        pthread_cond_destroy(&s->timer_cond);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return rc;
+    }
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 2;
+    }
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                            0, NULL, NULL, handler, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout_s,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        wb_service_close(s->svc);
+        pthread_cond_destroy(&s->timer_cond);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return wb_error_set(WB_E_IO, "cannot listen on %s (in use, or not an address of "
+                            "this machine?)", c->listen);
+    }
+    info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+        MHD_stop_daemon(s->d);
+        wb_service_close(s->svc);
+        free(s);
+        return wb_error_set(WB_E_INTERNAL, "cannot start the timer thread");
+    }
+    *out = s;
+    return 0;
+}
+
+unsigned short wb_server_port(const wb_server *s)
+{
+    return s->port;
+}
+
+wb_service *wb_server_service(wb_server *s)
+{
+    return s->svc;
+}
+
+void wb_server_stop(wb_server *s)
+{
+    if (!s)
+        return;
+    /* resume every suspended registration (it answers 202 or its result),
+     * then stop the HTTP side, then drain the sequencer */
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    for (req *r = s->suspended, *next; r; r = next) {
+        next = r->snext;
+        r->suspended = 0;
+        r->timed_out = 1;
+        susp_remove(s, r);
+        MHD_resume_connection(r->conn);
+    }
+    pthread_cond_broadcast(&s->timer_cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->timer, NULL);
+    MHD_quiesce_daemon(s->d);
+    MHD_stop_daemon(s->d);
+    wb_service_close(s->svc);
+    pthread_cond_destroy(&s->timer_cond);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,60 @@
+/*
+ * server_int.h: what the HTTP server's files share (server.c: requests and
+ * registration; routes.c: the read API; metrics.c: /metrics).
+ */
+#ifndef WAYBILL_SERVER_INT_H
+#define WAYBILL_SERVER_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "waybill/server.h"
+
+enum {
+    REASON_INVALID,
+    REASON_UNAUTHENTICATED,
+    REASON_TOO_LARGE,
+    REASON_MEDIA_TYPE,
+    REASON_QUEUE_FULL,
+    REASON_INTERNAL,
+    REASON_COUNT
+};
+
+#define LATENCY_BUCKETS 12
+
+struct req;
+
+struct wb_server {
+    wb_service *svc;
+    struct MHD_Daemon *d;
+    unsigned short port;
+    size_t max_body;
+    unsigned max_headers;
+    int log_requests;
+    unsigned register_wait_ms;
+    pthread_mutex_t mu;          /* suspended list, stopping */
+    pthread_cond_t timer_cond;
+    pthread_t timer;
+    int stopping;
+    struct req *suspended;
+    /* metrics, updated with atomics */
+    uint64_t rejections[REASON_COUNT];
+    uint64_t status_counts[6];   /* 1xx..5xx, index = status / 100 */
+    uint64_t latency_us_sum;
+    uint64_t latency_count;
+    uint64_t latency_buckets[LATENCY_BUCKETS];
+};
+
+void srv_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void srv_count_status(wb_server *s, unsigned status);
+void srv_count_reject(wb_server *s, int reason);
+void srv_observe_latency(wb_server *s, uint64_t us);
+/* the Prometheus text exposition of the counters (malloc'd) */
+int srv_metrics_text(wb_server *s, char **out, size_t *len);
+/* every GET route */
+enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char *method,
+                              const char *url);
+
+#endif
