@@ -42,7 +42,8 @@ const wb_cli_cmd wb_cmd_submit = {
         "  --json     print {\"entry_id\", \"receipt\", \"transparent\", \"status\"}\n"
         "\n"
         "exit codes: 0 registered, 2 usage, 3 refused by the service (the reason is\n"
-        "            printed), 4 file or URL not found, 5 service or network failure\n",
+        "            printed), 4 a file is missing or the service cannot be reached,\n"
+        "            5 the service failed (5xx, 429) or the registration is still pending\n",
     .run = run,
 };
 
@@ -122,7 +123,7 @@ static int run(int argc, char **argv)
         while (rc == 0) {
             wb_http_response_cleanup(&resp);
             if (time(NULL) + delay > deadline) {
-                rc = wb_error_set(WB_E_IO, "still pending after %llu s; poll %s later "
+                rc = wb_error_set(WB_E_INTERNAL, "still pending after %llu s; poll %s later "
                                   "(or submit again: it returns the same entry)", wait, poll);
                 break;
             }

@@ -29,7 +29,7 @@ const wb_cli_cmd wb_cmd_verify = {
     .name = "verify",
     .summary = "verify a transparent statement or a receipt offline",
     .usage =
-        "usage: waybill verify FILE (--service-key KEYFILE | --url URL)\n"
+        "usage: waybill verify FILE (--service-key KEYFILE | --url URL [--save-keys F])\n"
         "                      [--receipt RECEIPT] [--issuer-key PEM] [--json]\n"
         "\n"
         "FILE is a transparent statement (receipts in header 394), or with\n"
@@ -43,6 +43,8 @@ const wb_cli_cmd wb_cmd_verify = {
         "                   public key or certificate, or a CCF JSON with\n"
         "                   parameters[].serviceCertificate\n"
         "  --url URL        fetch URL/.well-known/scitt-keys once, then verify offline\n"
+        "  --save-keys F    with --url: keep the fetched key set in F, for later\n"
+        "                   offline checks with --service-key F\n"
         "A receipt's kid must name one of them (as given, or as the SHA-256 of the\n"
         "key's SubjectPublicKeyInfo, raw or in hex).\n"
         "\n"
@@ -197,7 +199,7 @@ static int load_keys_file(keyring *r, const char *path)
     return rc;
 }
 
-static int load_keys_url(keyring *r, const char *url)
+static int load_keys_url(keyring *r, const char *url, const char *save)
 {
     char full[4200];
     wb_http_response resp;
@@ -211,6 +213,8 @@ static int load_keys_url(keyring *r, const char *url)
                           "%s: HTTP %ld", full, resp.status);
     else
         rc = load_keyset_cbor(r, resp.body, resp.len, full);
+    if (rc == 0 && save)
+        rc = wb_file_replace(save, resp.body, resp.len, 0644);
     wb_http_response_cleanup(&resp);
     return rc;
 }
@@ -251,19 +255,18 @@ static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
     int rc = wb_cose_sign1_decode(&m, stmt, len, WB_COSE_MAX);
     if (rc)
         return rc;
+    if (wb_cose_alg_to_wb(m.hdr.alg) == WB_ALG_NONE) {
+        snprintf(why, cap, "the statement's algorithm %lld is not one waybill implements",
+                 (long long)m.hdr.alg);
+        wb_cose_sign1_cleanup(&m);
+        return 0;
+    }
     if (issuer_key)
         rc = wb_key_read_file(&key, issuer_key);
     else if (m.hdr.nx5chain > 0)
         rc = wb_key_from_x509_der(&key, m.hdr.x5chain[0].ptr, m.hdr.x5chain[0].len);
     else {
         snprintf(why, cap, "no x5chain in the statement and no --issuer-key");
-        wb_cose_sign1_cleanup(&m);
-        return 0;
-    }
-    if (rc == 0 && wb_cose_alg_to_wb(m.hdr.alg) == WB_ALG_NONE) {
-        snprintf(why, cap, "the statement's algorithm %lld is not one waybill implements",
-                 (long long)m.hdr.alg);
-        wb_key_free(key);
         wb_cose_sign1_cleanup(&m);
         return 0;
     }
@@ -281,9 +284,11 @@ static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
 
 static int run(int argc, char **argv)
 {
-    const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL;
+    const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL,
+               *save_s = NULL;
     cli_opt opts[] = {{"--service-key", &keys_s}, {"--url", &url},
-                      {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s}};
+                      {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s},
+                      {"--save-keys", &save_s}};
     char *pos[1], why[256] = "";
     cli_args a;
     keyring ring = {0};
@@ -295,7 +300,7 @@ static int run(int argc, char **argv)
     json_t *jr = NULL;
     int rc, failed = 0, issuer = 0;
 
-    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 4, &a, pos, 1);
+    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 5, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos != 1)
@@ -303,7 +308,9 @@ static int run(int argc, char **argv)
     if (!keys_s == !url)
         return cli_usage_error(&wb_cmd_verify, "give the service keys with --service-key "
                                "FILE or --url URL (one of them)");
-    rc = keys_s ? load_keys_file(&ring, keys_s) : load_keys_url(&ring, url);
+    if (save_s && !url)
+        return cli_usage_error(&wb_cmd_verify, "--save-keys goes with --url");
+    rc = keys_s ? load_keys_file(&ring, keys_s) : load_keys_url(&ring, url, save_s);
     if (rc == 0)
         rc = wb_file_read(a.pos[0], WB_COSE_MAX, &file, &flen);
     if (rc == 0 && receipt_s) {
