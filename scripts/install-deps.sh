@@ -19,6 +19,10 @@ libinih-dev
 libcurl4-openssl-dev
 libcmocka-dev
 "
+# node and npm run tests/interop/test_transmute.sh (@transmute/cose); asked
+# for only when missing from PATH, so a node installed another way is kept
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
 for p in $PACKAGES ${WAYBILL_DEPS_EXTRA:-} "$@"; do

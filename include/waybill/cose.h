@@ -180,7 +180,7 @@ int wb_scitt_statement_check(const wb_cose_sign1 *m);
 
 /*
  * wb_scitt_registered_statement encodes the registered statement: m with
- * its unprotected header replaced by an empty map (tag kept as submitted).
+ * its unprotected header replaced by an empty map (always tagged 18, as RFC 9943 defines it).
  * Its RFC 9162 leaf hash is what receipts prove.
  */
 int wb_scitt_registered_statement(uint8_t **out, size_t *len, const wb_cose_sign1 *m);
@@ -237,8 +237,14 @@ typedef struct {
     size_t kid_len;
     char iss[WB_COSE_TEXT_MAX + 1];
     int64_t iat;
-    uint64_t tree_size;   /* vds 1 */
-    uint64_t leaf_index;  /* vds 1 */
+    /*
+     * vds 1, as the proof says. The signature covers the root, not these
+     * (RFC 9942): an RFC 9162 path has the same shape for one leaf index in
+     * a range of tree sizes, so the size is proven only up to that range.
+     * Check it against a checkpoint (consistency proof) before relying on it.
+     */
+    uint64_t tree_size;
+    uint64_t leaf_index;
     uint8_t root[32];     /* the root the signature covers */
 } wb_receipt_info;
 

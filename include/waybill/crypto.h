@@ -88,7 +88,8 @@ int wb_key_ed25519_seed(const wb_key *key, uint8_t seed[32]);
 int wb_key_from_ed25519_seed(wb_key **out, const uint8_t seed[32]);
 /* SubjectPublicKeyInfo DER (malloc'd; EC points uncompressed) */
 int wb_key_spki_der(const wb_key *key, uint8_t **out, size_t *len);
-/* a new public-only key with the same public part */
+/* a new public-only key with the same public part (from a public key: a
+ * shared, reference-counted OpenSSL key, so cheap and thread-safe) */
 int wb_key_public_copy(wb_key **out, const wb_key *key);
 
 /*

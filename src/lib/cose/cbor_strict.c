@@ -475,12 +475,13 @@ const char *wb_cbor_type_name(const cbor_item_t *it)
     case CBOR_TYPE_FLOAT_CTRL:
         if (!cbor_float_ctrl_is_ctrl(it))
             return "a float";
-        if (cbor_is_bool(it))
-            return cbor_get_bool(it) ? "true" : "false";
-        if (cbor_is_null(it))
-            return "nil";
-        if (cbor_is_undef(it))
-            return "undefined";
+        switch (cbor_ctrl_value(it)) {
+        case CBOR_CTRL_TRUE: return "true";
+        case CBOR_CTRL_FALSE: return "false";
+        case CBOR_CTRL_NULL: return "nil";
+        case CBOR_CTRL_UNDEF: return "undefined";
+        default: break;
+        }
         return "a simple value";
     }
     return "an unknown item";
@@ -574,6 +575,27 @@ int wb_cbor_text_copy(char **out, const cbor_item_t *it, size_t max, const char 
     copy[len] = '\0';
     *out = copy;
     return 0;
+}
+
+static int is_ctrl(const cbor_item_t *it)
+{
+    return it && cbor_isa_float_ctrl(it) && cbor_float_ctrl_is_ctrl(it);
+}
+
+int wb_cbor_is_nil(const cbor_item_t *it)
+{
+    return is_ctrl(it) && cbor_ctrl_value(it) == CBOR_CTRL_NULL;
+}
+
+int wb_cbor_is_bool(const cbor_item_t *it)
+{
+    return is_ctrl(it) &&
+           (cbor_ctrl_value(it) == CBOR_CTRL_TRUE || cbor_ctrl_value(it) == CBOR_CTRL_FALSE);
+}
+
+int wb_cbor_bool(const cbor_item_t *it)
+{
+    return is_ctrl(it) && cbor_ctrl_value(it) == CBOR_CTRL_TRUE;
 }
 
 uint8_t *wb_cbor_bytes(const cbor_item_t *it)

@@ -46,7 +46,7 @@ static int ccf_walk(uint8_t root[32], const cbor_item_t *map, const uint8_t *sta
 {
     const cbor_item_t *leaf = NULL, *path = NULL;
     struct cbor_pair *p = cbor_map_handle(map);
-    const uint8_t *wsd, *cd;
+    const uint8_t *wsd = NULL, *cd = NULL; /* NULL: quiets -O3 maybe-uninitialized */
     const cbor_item_t *ce;
     cbor_item_t **le, **steps;
     uint8_t buf[96], want[32];
@@ -114,7 +114,7 @@ static int ccf_walk(uint8_t root[32], const cbor_item_t *map, const uint8_t *sta
         cbor_item_t **st;
         const uint8_t *h;
         if (!cbor_isa_array(steps[i]) || cbor_array_size(steps[i]) != 2 ||
-            !cbor_is_bool(cbor_array_handle(steps[i])[0]))
+            !wb_cbor_is_bool(cbor_array_handle(steps[i])[0]))
             return wb_error_set(WB_E_INVALID,
                                 "receipt: CCF proof path step %zu is %s, want [left: bool, "
                                 "hash: bstr]",
@@ -124,7 +124,7 @@ static int ccf_walk(uint8_t root[32], const cbor_item_t *map, const uint8_t *sta
             return wb_error_set(WB_E_INVALID,
                                 "receipt: CCF proof path step %zu hash is not 32 bytes", i);
         h = wb_cbor_bytes(st[1]);
-        if (cbor_get_bool(st[0])) {
+        if (wb_cbor_bool(st[0])) {
             memcpy(buf, h, 32);
             memcpy(buf + 32, root, 32);
         } else {

@@ -92,6 +92,13 @@ int wb_utf8_valid(const uint8_t *p, size_t n);
  * with "<what> ..." messages.
  */
 int wb_cbor_text_copy(char **out, const cbor_item_t *it, size_t max, const char *what);
+/*
+ * nil, bool tests and value. libcbor 0.8's cbor_is_null / cbor_is_bool
+ * assert (abort) when given a float, so these check the kind first.
+ */
+int wb_cbor_is_nil(const cbor_item_t *it);
+int wb_cbor_is_bool(const cbor_item_t *it);
+int wb_cbor_bool(const cbor_item_t *it); /* for a bool: 1 if true */
 /* a zero-length byte string's handle may be NULL; this never is */
 uint8_t *wb_cbor_bytes(const cbor_item_t *it);
 

@@ -236,7 +236,7 @@ static int key_from_map(wb_key **out, uint8_t *kid, size_t *kid_len,
                             coord, wb_alg_name(walg));
     if (walg == WB_ALG_ED25519)
         return wb_key_from_public_raw(out, walg, wb_cbor_bytes(x), coord);
-    if (y && cbor_is_bool(y))
+    if (wb_cbor_is_bool(y))
         return wb_error_set(WB_E_INVALID, "COSE_Key: compressed point (y is a bool) is "
                                           "not supported");
     if (!y || !cbor_isa_bytestring(y) || cbor_bytestring_length(y) != coord)

@@ -17,6 +17,13 @@
  * entry of a batch: wb_receipt_sign signs the root once, wb_receipt_encode
  * puts that signature beside each entry's own proof.
  *
+ * What a receipt does not prove: RFC 9942 signs the root, and the tree size
+ * and leaf index sit unsigned beside it. For a given size the index is fixed
+ * by the path, but the path of leaf i has the same shape in every tree size
+ * of a range (leaf 6: sizes 9..16), so a receipt whose size was changed
+ * within that range still verifies, for the same root. wb_receipt_info
+ * reports the size as claimed; callers check it against a checkpoint.
+ *
  * Verification recomputes the root from the registered statement and the
  * proof, then checks the signature over it with the key the caller's
  * wb_receipt_key_fn finds for the receipt's kid. A receipt must carry
@@ -333,8 +340,8 @@ int wb_receipt_verify(wb_receipt_info *info, const uint8_t *receipt, size_t rece
 {
     wb_cose_sign1 r;
     wb_cose_verifier v;
-    const uint8_t *proof;
-    size_t proof_len;
+    const uint8_t *proof = NULL; /* NULL, 0: quiets -O3 maybe-uninitialized */
+    size_t proof_len = 0;
     uint8_t root[32];
     int rc;
 

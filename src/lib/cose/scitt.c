@@ -57,7 +57,10 @@ int wb_scitt_statement_check(const wb_cose_sign1 *m)
 
 /*
  * reencode writes m with its unprotected header replaced by {} (n == 0) or
- * by {394: [receipts...]}.
+ * by {394: [receipts...]}, always with CBOR tag 18. RFC 9943 defines signed,
+ * registered and transparent statements as #6.18(COSE_Sign1); the tag is not
+ * signed, so an untagged submission is the same statement and must become
+ * the same entry (and other verifiers, such as @transmute/cose, require it).
  */
 static int reencode(uint8_t **out, size_t *len, const wb_cose_sign1 *m,
                     const wb_cose_bytes *receipts, size_t n)
@@ -66,8 +69,7 @@ static int reencode(uint8_t **out, size_t *len, const wb_cose_sign1 *m,
     int rc;
 
     wb_buf_init(&b, WB_COSE_MAX);
-    if (m->tagged)
-        wb_cbor_put_head(&b, WB_CBOR_TAG, WB_CBOR_TAG_SIGN1);
+    wb_cbor_put_head(&b, WB_CBOR_TAG, WB_CBOR_TAG_SIGN1);
     wb_cbor_put_head(&b, WB_CBOR_ARRAY, 4);
     wb_cbor_put_bytes(&b, m->protected_raw, m->protected_len);
     if (n == 0) {

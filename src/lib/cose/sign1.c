@@ -90,8 +90,8 @@ int wb_cose_sign1_decode_ex(wb_cose_sign1 *m, const uint8_t *data, size_t len,
 {
     sign1_priv *p;
     cbor_item_t **e;
-    const uint8_t *uspan;
-    size_t ulen;
+    const uint8_t *uspan = NULL; /* NULL, 0: quiets -O3 maybe-uninitialized */
+    size_t ulen = 0;
     char pwhat[64];
     int rc;
 
@@ -136,7 +136,7 @@ int wb_cose_sign1_decode_ex(wb_cose_sign1 *m, const uint8_t *data, size_t len,
                           wb_cbor_type_name(e[1]));
         goto fail;
     }
-    if (!cbor_isa_bytestring(e[2]) && !cbor_is_null(e[2])) {
+    if (!cbor_isa_bytestring(e[2]) && !wb_cbor_is_nil(e[2])) {
         rc = wb_error_set(WB_E_INVALID, "%s: payload is %s, want a byte string or nil",
                           what, wb_cbor_type_name(e[2]));
         goto fail;
@@ -176,7 +176,7 @@ int wb_cose_sign1_decode_ex(wb_cose_sign1 *m, const uint8_t *data, size_t len,
     memcpy(m->unprotected_raw, uspan, ulen);
     m->unprotected_len = ulen;
 
-    if (cbor_is_null(e[2])) {
+    if (wb_cbor_is_nil(e[2])) {
         m->detached = 1;
     } else {
         m->payload = wb_cbor_bytes(e[2]);

@@ -7,6 +7,7 @@
 #define WAYBILL_SCITT_INT_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "waybill/log.h"
 #include "waybill/scitt.h"
@@ -25,6 +26,8 @@ struct wb_ticket {
     size_t receipt_len;
     wb_ticket_fn fn;
     void *fn_ctx;
+    struct timespec queued_at; /* CLOCK_MONOTONIC; a batch closes interval_ms after
+                                * its first statement was queued */
     struct wb_ticket *next;   /* queue link */
     struct wb_ticket *hnext;  /* in-flight table link */
     struct wb_service *svc;

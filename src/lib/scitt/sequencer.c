@@ -91,6 +91,7 @@ int wb_service_submit(wb_service *svc, wb_ticket **out, wb_registration *r,
     memcpy(t->id, r->id, 32);
     r->statement = NULL;
     r->len = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t->queued_at);
     t->refs = 2; /* the caller's and the queue's */
     t->svc = svc;
     t->fn = done;
@@ -109,15 +110,23 @@ int wb_service_submit(wb_service *svc, wb_ticket **out, wb_registration *r,
     return 0;
 }
 
-static void deadline_after(struct timespec *ts, unsigned ms)
+/* from + ms */
+static void add_ms(struct timespec *ts, const struct timespec *from, unsigned ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
+    *ts = *from;
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+static void deadline_after(struct timespec *ts, unsigned ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    add_ms(ts, &now, ms);
 }
 
 int wb_ticket_wait(wb_ticket *t, unsigned timeout_ms)
@@ -307,8 +316,13 @@ static void *sequencer_main(void *arg)
             pthread_cond_wait(&svc->work, &svc->mu);
         if (!svc->head && svc->stopping)
             break;
-        /* group commit: wait for a full batch or the interval, whichever first */
-        deadline_after(&deadline, svc->cfg.batch_interval_ms);
+        /*
+         * group commit: wait for a full batch or the interval, whichever
+         * first. The interval counts from when the oldest statement was
+         * queued, not from now: statements that arrived while the previous
+         * batch was committing have already waited that long.
+         */
+        add_ms(&deadline, &svc->head->queued_at, svc->cfg.batch_interval_ms);
         while (svc->queued < cap && !svc->stopping) {
             if (pthread_cond_timedwait(&svc->work, &svc->mu, &deadline) == ETIMEDOUT)
                 break;

@@ -272,7 +272,7 @@ int wb_service_transparent(wb_service *svc, const uint8_t id[32], uint8_t **out,
     wb_log *log;
     uint8_t *receipt = NULL, *stmt = NULL;
     size_t rlen, slen;
-    uint64_t idx;
+    uint64_t idx = 0; /* 0: quiets -O3 maybe-uninitialized */
     wb_cose_bytes rb;
     int rc = wb_service_receipt(svc, id, &receipt, &rlen, &idx);
     if (rc)
