@@ -469,6 +469,65 @@ static void test_configured_policy(void **state)
     free(st);
 }
 
+/* ---- the registration policy hook ---- */
+
+static int policy_calls;
+
+/* refuses subjects that start with "quarantined-", as a provenance rule would */
+static int test_policy(void *ctx, const wb_statement_view *st)
+{
+    (void)ctx;
+    __atomic_add_fetch(&policy_calls, 1, __ATOMIC_RELAXED);
+    if (!st->issuer || !st->key || !st->msg || strcmp(st->content_type, "application/json"))
+        return wb_error_set(WB_E_INTERNAL, "policy view is incomplete");
+    if (strncmp(st->msg->hdr.sub, "quarantined-", 12) == 0)
+        return wb_error_set(WB_E_INVALID, "sub '%s': issuer '%s' may not register "
+                            "statements about quarantined devices", st->msg->hdr.sub,
+                            st->issuer);
+    return 0;
+}
+
+static int setup_policy(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    wb_server_config cfg;
+    char issuers[4300];
+    setup_common(f);
+    assert_int_equal(mkdir(f->data, 0700), 0);
+    snprintf(issuers, sizeof(issuers), "%s/issuers", f->data);
+    assert_int_equal(mkdir(issuers, 0755), 0);
+    write_pub(f->data, "acme", f->es256);
+    wb_server_config_init(&cfg);
+    assert_int_equal(wb_server_config_dev(&cfg, f->data), 0);
+    cfg.service.sync_normal = 1;
+    cfg.service.policy.check = test_policy;
+    start(f, &cfg);
+    wb_server_config_cleanup(&cfg);
+    *state = f;
+    return 0;
+}
+
+static void test_policy_hook_decides(void **state)
+{
+    fixture *f = *state;
+    size_t len;
+    uint8_t *st;
+    policy_calls = 0;
+    st = wbt_statement(&len, f->es256, "acme", "rot-7f3a", "application/json", "{}", NULL, 0);
+    register_ok(f, st, len, NULL);
+    free(st);
+    st = wbt_statement(&len, f->es256, "acme", "quarantined-rot-1", "application/json", "{}",
+                       NULL, 0);
+    expect_refusal(f, st, len, "application/cose", 400,
+                   "may not register statements about quarantined devices");
+    free(st);
+    /* the hook runs only for authenticated statements */
+    st = wbt_statement(&len, f->stranger, "mallory", "rot", "application/json", "{}", NULL, 0);
+    expect_refusal(f, st, len, "application/cose", 400, "not the key of any registered issuer");
+    free(st);
+    assert_int_equal(policy_calls, 2);
+}
+
 /* ---- the asynchronous path and the full queue ---- */
 
 static int setup_slow(void **state)
@@ -588,6 +647,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup_dev, teardown),
         cmocka_unit_test_setup_teardown(test_read_api, setup_dev, teardown),
         cmocka_unit_test_setup_teardown(test_configured_policy, setup_configured, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_hook_decides, setup_policy, teardown),
         cmocka_unit_test_setup_teardown(test_pending_202_then_204_then_200, setup_slow,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_queue_answers_429, setup_slow, teardown),
