@@ -22,7 +22,7 @@ static uint8_t *unhex(const char *hex, size_t *len)
 
     assert_non_null(out);
     for (const char *p = hex; *p; p++) {
-        int v;
+        int v = 0;
         if (*p == ' ')
             continue;
         v = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
