@@ -52,6 +52,36 @@ void wb_store_state_cleanup(wb_store_state *st);
 /* A wb_store handle belongs to one thread at a time. */
 typedef struct wb_store wb_store;
 
+/*
+ * SQL for the fleet-state projection, which lives in the same database so
+ * that it changes in the same transaction as the log. Statements are
+ * written once for both backends: parameters are $1, $2, ... (in order of
+ * first use), types are INTEGER (64-bit), TEXT and BLOB.
+ */
+typedef enum { WB_SQL_NULL = 0, WB_SQL_INT, WB_SQL_TEXT, WB_SQL_BLOB } wb_sql_type;
+
+typedef struct {
+    wb_sql_type type;
+    int64_t i;
+    const char *s;     /* TEXT: NUL-terminated */
+    const uint8_t *b;  /* BLOB */
+    size_t len;        /* BLOB length (TEXT: ignored) */
+} wb_sql_value;
+
+#define WB_SQL_I(v) ((wb_sql_value){WB_SQL_INT, (int64_t)(v), NULL, NULL, 0})
+static inline wb_sql_value wb_sql_text(const char *v)
+{
+    wb_sql_value x = {v ? WB_SQL_TEXT : WB_SQL_NULL, 0, v, NULL, 0};
+    return x;
+}
+#define WB_SQL_S(v) wb_sql_text(v)
+#define WB_SQL_B(p, n) ((wb_sql_value){WB_SQL_BLOB, 0, NULL, (p), (n)})
+#define WB_SQL_NUL ((wb_sql_value){WB_SQL_NULL, 0, NULL, NULL, 0})
+
+/* one result row: cols[0..ncols); values valid only during the call;
+ * return non-zero to stop (that value is returned by wb_store_sql) */
+typedef int (*wb_sql_row_fn)(void *ctx, const wb_sql_value *cols, size_t ncols);
+
 typedef struct {
     const char *name; /* "sqlite", "postgres" */
     int (*get_blob)(wb_store *s, wb_blob_key key, uint8_t **data, size_t *len);
@@ -62,7 +92,11 @@ typedef struct {
     int (*put_entry_id)(wb_store *s, const uint8_t id[32], uint64_t index);
     int (*get_meta)(wb_store *s, const char *name, char **value);
     int (*put_meta)(wb_store *s, const char *name, const char *value);
+    int (*sql)(wb_store *s, const char *sql, const wb_sql_value *args, size_t nargs,
+               wb_sql_row_fn row, void *ctx);
+    int (*sql_script)(wb_store *s, const char *script);
     int (*begin)(wb_store *s);
+    int64_t (*changes)(wb_store *s);
     int (*commit)(wb_store *s);
     int (*rollback)(wb_store *s);
     void (*close)(wb_store *s);
@@ -104,6 +138,16 @@ int wb_store_get_entry_id(wb_store *s, const uint8_t id[32], uint64_t *index);
 int wb_store_put_entry_id(wb_store *s, const uint8_t id[32], uint64_t index);
 int wb_store_get_meta(wb_store *s, const char *name, char **value);
 int wb_store_put_meta(wb_store *s, const char *name, const char *value);
+/*
+ * wb_store_sql runs one statement with parameters, calling row for each
+ * result row (row may be NULL). wb_store_sql_script runs several
+ * ';'-separated statements without parameters (schema creation).
+ */
+int wb_store_sql(wb_store *s, const char *sql, const wb_sql_value *args, size_t nargs,
+                 wb_sql_row_fn row, void *ctx);
+int wb_store_sql_script(wb_store *s, const char *script);
+/* rows changed by the last wb_store_sql */
+int64_t wb_store_sql_changes(wb_store *s);
 int wb_store_begin(wb_store *s);
 int wb_store_commit(wb_store *s);
 int wb_store_rollback(wb_store *s);

@@ -256,6 +256,85 @@ static void test_entry_ids(void **state)
     assert_int_equal(wb_store_put_entry_id(f->s, b, UINT64_MAX), WB_E_INVALID);
 }
 
+typedef struct {
+    int rows;
+    int64_t sum;
+    char last[32];
+    size_t bloblen;
+} rows_ctx;
+
+static int collect(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    rows_ctx *c = vctx;
+    assert_int_equal(n, 3);
+    assert_int_equal(cols[0].type, WB_SQL_INT);
+    c->rows++;
+    c->sum += cols[0].i;
+    if (cols[1].type == WB_SQL_TEXT)
+        snprintf(c->last, sizeof(c->last), "%s", cols[1].s);
+    c->bloblen = cols[2].type == WB_SQL_BLOB ? cols[2].len : 0;
+    return 0;
+}
+
+static int stop_at_first(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    (void)cols;
+    (void)n;
+    (*(int *)vctx)++;
+    return 7;
+}
+
+static void test_sql(void **state)
+{
+    fixture *f = *state;
+    rows_ctx c = {0};
+    int calls = 0;
+    static const uint8_t blob[3] = {1, 2, 3};
+    assert_int_equal(wb_store_sql_script(f->s, "CREATE TABLE t (n INTEGER PRIMARY KEY, "
+                                               "name TEXT, data BLOB);"), 0);
+    for (int i = 1; i <= 5; i++) {
+        char name[16];
+        wb_sql_value args[3];
+        snprintf(name, sizeof(name), "row%d", i);
+        args[0] = WB_SQL_I(i);
+        args[1] = WB_SQL_S(name);
+        args[2] = WB_SQL_B(blob, (size_t)(i % 4));
+        assert_int_equal(wb_store_sql(f->s, "INSERT INTO t VALUES ($1, $2, $3)", args, 3,
+                                      NULL, NULL), 0);
+        assert_int_equal(wb_store_sql_changes(f->s), 1);
+    }
+    {
+        wb_sql_value args[1] = {WB_SQL_I(2)};
+        assert_int_equal(wb_store_sql(f->s, "SELECT n, name, data FROM t WHERE n > $1 "
+                                            "ORDER BY n", args, 1, collect, &c), 0);
+    }
+    assert_int_equal(c.rows, 3);
+    assert_true(c.sum == 12);
+    assert_string_equal(c.last, "row5");
+    assert_int_equal(c.bloblen, 1);
+    /* a duplicate key is WB_E_EXISTS; the callback's value stops a query */
+    {
+        wb_sql_value args[3] = {WB_SQL_I(1), WB_SQL_NUL, WB_SQL_NUL};
+        assert_int_equal(wb_store_sql(f->s, "INSERT INTO t VALUES ($1, $2, $3)", args, 3,
+                                      NULL, NULL), WB_E_EXISTS);
+    }
+    assert_int_equal(wb_store_sql(f->s, "SELECT n, name, data FROM t", NULL, 0,
+                                  stop_at_first, &calls), 7);
+    assert_int_equal(calls, 1);
+    assert_int_equal(wb_store_sql(f->s, "SELECT nonsense FROM nowhere", NULL, 0, NULL, NULL),
+                     WB_E_STORE);
+    assert_non_null(strstr(wb_error_message(), "nowhere"));
+    /* inside a rolled-back transaction nothing stays */
+    assert_int_equal(wb_store_begin(f->s), 0);
+    assert_int_equal(wb_store_sql(f->s, "DELETE FROM t", NULL, 0, NULL, NULL), 0);
+    assert_int_equal(wb_store_sql_changes(f->s), 5);
+    assert_int_equal(wb_store_rollback(f->s), 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(wb_store_sql(f->s, "SELECT n, name, data FROM t", NULL, 0, collect, &c),
+                     0);
+    assert_int_equal(c.rows, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_rules, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles_cas_conflict, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_entry_ids, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_sql, setup_sqlite, teardown),
     };
     return cmocka_run_group_tests_name("store/sqlite", tests, NULL, NULL);
 }

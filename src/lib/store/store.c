@@ -90,6 +90,22 @@ int wb_store_put_meta(wb_store *s, const char *name, const char *value)
     return s->ops->put_meta(s, name, value);
 }
 
+int wb_store_sql(wb_store *s, const char *sql, const wb_sql_value *args, size_t nargs,
+                 wb_sql_row_fn row, void *ctx)
+{
+    return s->ops->sql(s, sql, args, nargs, row, ctx);
+}
+
+int wb_store_sql_script(wb_store *s, const char *script)
+{
+    return s->ops->sql_script(s, script);
+}
+
+int64_t wb_store_sql_changes(wb_store *s)
+{
+    return s->ops->changes(s);
+}
+
 int wb_store_begin(wb_store *s)
 {
     return s->ops->begin(s);

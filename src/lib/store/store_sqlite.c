@@ -41,6 +41,12 @@ typedef struct {
     sqlite3_stmt *ins_state;
     sqlite3_stmt *get_id;
     sqlite3_stmt *put_id;
+    /* prepared statements of wb_store_sql, by SQL text pointer */
+    const char *cache_sql[64];
+    sqlite3_stmt *cache_st[64];
+    int ncache;
+    unsigned cache_clock;
+    int64_t last_changes;
 } sq_store;
 
 static int sq_fail(sq_store *s, const char *what)
@@ -259,6 +265,123 @@ static int sq_put_meta(wb_store *base, const char *name, const char *value)
     return rc == SQLITE_DONE ? 0 : sq_fail(s, "write meta");
 }
 
+/*
+ * Prepared statements are cached by their SQL text pointer: the projection
+ * passes string literals, so a pointer identifies a statement for the life
+ * of the program. The cache is small and linear; misses prepare anew.
+ */
+#define SQL_CACHE 64
+
+static sqlite3_stmt *sq_cached(sq_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    for (int i = 0; i < s->ncache; i++)
+        if (s->cache_sql[i] == sql) {
+            st = s->cache_st[i];
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (s->ncache < SQL_CACHE) {
+        s->cache_sql[s->ncache] = sql;
+        s->cache_st[s->ncache++] = st;
+    } else {
+        int victim = (int)(s->cache_clock++ % SQL_CACHE);
+        sqlite3_finalize(s->cache_st[victim]);
+        s->cache_sql[victim] = sql;
+        s->cache_st[victim] = st;
+    }
+    return st;
+}
+
+static int sq_sql(wb_store *base, const char *sql, const wb_sql_value *args, size_t nargs,
+                  wb_sql_row_fn row, void *ctx)
+{
+    sq_store *s = (sq_store *)base;
+    sqlite3_stmt *st = sq_cached(s, sql);
+    wb_sql_value cols[32];
+    int rc, stop = 0;
+
+    if (!st)
+        return wb_error_set(WB_E_STORE, "sqlite: %s: in \"%.120s\"", sqlite3_errmsg(s->db),
+                            sql);
+    for (size_t i = 0; i < nargs; i++) {
+        int idx = (int)i + 1;
+        switch (args[i].type) {
+        case WB_SQL_INT:
+            sqlite3_bind_int64(st, idx, args[i].i);
+            break;
+        case WB_SQL_TEXT:
+            sqlite3_bind_text(st, idx, args[i].s, -1, SQLITE_STATIC);
+            break;
+        case WB_SQL_BLOB:
+            if (args[i].len > INT32_MAX)
+                return wb_error_set(WB_E_LIMIT, "sqlite: blob too large");
+            sqlite3_bind_blob(st, idx, args[i].len ? (const void *)args[i].b : "",
+                              (int)args[i].len, SQLITE_STATIC);
+            break;
+        default:
+            sqlite3_bind_null(st, idx);
+        }
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int n = sqlite3_column_count(st);
+        if (!row)
+            continue;
+        if (n > 32)
+            n = 32;
+        for (int c = 0; c < n; c++) {
+            memset(&cols[c], 0, sizeof(cols[c]));
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_INTEGER:
+                cols[c].type = WB_SQL_INT;
+                cols[c].i = sqlite3_column_int64(st, c);
+                break;
+            case SQLITE_TEXT:
+                cols[c].type = WB_SQL_TEXT;
+                cols[c].s = (const char *)sqlite3_column_text(st, c);
+                cols[c].len = (size_t)sqlite3_column_bytes(st, c);
+                break;
+            case SQLITE_BLOB:
+                cols[c].type = WB_SQL_BLOB;
+                cols[c].b = sqlite3_column_blob(st, c);
+                cols[c].len = (size_t)sqlite3_column_bytes(st, c);
+                break;
+            case SQLITE_FLOAT:
+                cols[c].type = WB_SQL_INT;
+                cols[c].i = (int64_t)sqlite3_column_double(st, c);
+                break;
+            default:
+                cols[c].type = WB_SQL_NULL;
+            }
+        }
+        stop = row(ctx, cols, (size_t)n);
+        if (stop)
+            break;
+    }
+    if (!stop && rc != SQLITE_DONE) {
+        int err = wb_error_set(rc == SQLITE_CONSTRAINT ? WB_E_EXISTS : WB_E_STORE,
+                               "sqlite: %s: in \"%.120s\"", sqlite3_errmsg(s->db), sql);
+        sqlite3_reset(st);
+        return err;
+    }
+    s->last_changes = sqlite3_changes64(s->db);
+    sqlite3_reset(st);
+    return stop;
+}
+
+static int sq_sql_script(wb_store *base, const char *script)
+{
+    return sq_exec((sq_store *)base, script);
+}
+
+static int64_t sq_changes(wb_store *base)
+{
+    return ((sq_store *)base)->last_changes;
+}
+
 static int sq_begin(wb_store *base)
 {
     sq_store *s = (sq_store *)base;
@@ -310,6 +433,8 @@ static void sq_close(wb_store *base)
     sqlite3_finalize(s->ins_state);
     sqlite3_finalize(s->get_id);
     sqlite3_finalize(s->put_id);
+    for (int i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache_st[i]);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -325,6 +450,9 @@ static const wb_store_ops sq_ops = {
     .put_entry_id = sq_put_entry_id,
     .get_meta = sq_get_meta,
     .put_meta = sq_put_meta,
+    .sql = sq_sql,
+    .sql_script = sq_sql_script,
+    .changes = sq_changes,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
