@@ -11,8 +11,12 @@
  *      and 1,000 entries: entries/s and batches (fsync + signature)/s.
  *   4. Inclusion-proof generation from tiles on a log of 10^6 entries.
  *   5. Bytes on disk per entry in that log.
+ *   6. The transparency service under load, next to the ES256 verification
+ *      ceiling (service.c).
  *
  * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
+ *                      [--waybill BIN] [--conns N] [--load-seconds S]
+ *                      [--statements N] [--service-only]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,8 @@
 #include "waybill/error.h"
 #include "waybill/log.h"
 #include "waybill/merkle.h"
+
+#include "service.h"
 
 static double now(void)
 {
@@ -242,6 +248,9 @@ int main(int argc, char **argv)
     char tmp[] = "/tmp/waybill-bench.XXXXXX";
     struct utsname u;
     double sha, app, app_leaf;
+    bench_service_opts so = {0};
+    char self[4096], waybill[4200];
+    int service_only = 0, rc = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--entries") == 0 && i + 1 < argc)
@@ -250,11 +259,35 @@ int main(int argc, char **argv)
             entry_size = (size_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             base = argv[++i];
+        else if (strcmp(argv[i], "--waybill") == 0 && i + 1 < argc)
+            so.waybill = argv[++i];
+        else if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
+            so.conns = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--load-seconds") == 0 && i + 1 < argc)
+            so.seconds = strtod(argv[++i], NULL);
+        else if (strcmp(argv[i], "--statements") == 0 && i + 1 < argc)
+            so.statements = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--service-only") == 0)
+            service_only = 1;
         else {
             fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
-                            "[--dir DIR]\n");
+                            "[--dir DIR]\n"
+                            "                     [--waybill BIN] [--conns N] "
+                            "[--load-seconds S]\n"
+                            "                     [--statements N] [--service-only]\n");
             return 2;
         }
+    }
+    if (!so.waybill) {
+        /* the waybill binary is built next to waybill-bench */
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash;
+        self[n > 0 ? n : 0] = '\0';
+        slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(waybill, sizeof(waybill), "%s/waybill", slash ? self : ".");
+        so.waybill = waybill;
     }
     if (entry_size < 1 || entry_size > WB_ENTRY_MAX || entries < 1) {
         fprintf(stderr, "waybill-bench: bad --entries or --entry-size\n");
@@ -271,6 +304,8 @@ int main(int argc, char **argv)
     printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
            sysconf(_SC_NPROCESSORS_ONLN));
 
+    if (service_only)
+        goto service;
     sha = bench_sha256();
     printf("\n1. SHA-256, 64-byte inputs: %.0f hashes/s  (the ceiling)\n", sha);
     app = bench_merkle_append(0);
@@ -282,11 +317,15 @@ int main(int argc, char **argv)
     bench_durable(base, entry_size);
     bench_proofs(base, entries, entry_size);
 
+service:
+    so.base = base;
+    rc = bench_service(&so);
+
     if (base == tmp) {
         char cmd[200];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
         if (system(cmd) != 0)
             fprintf(stderr, "waybill-bench: could not remove %s\n", tmp);
     }
-    return 0;
+    return rc;
 }

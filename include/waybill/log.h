@@ -45,6 +45,7 @@ typedef struct wb_log wb_log;
 
 typedef struct {
     int sync_normal; /* SQLite synchronous=NORMAL (tests, bulk loads) */
+    int manual_checkpoint; /* the owner calls wb_store_maintain between batches */
 } wb_log_options;
 
 /*

@@ -97,6 +97,7 @@ typedef struct {
     int (*sql_script)(wb_store *s, const char *script);
     int (*begin)(wb_store *s);
     int64_t (*changes)(wb_store *s);
+    int (*maintain)(wb_store *s);
     int (*commit)(wb_store *s);
     int (*rollback)(wb_store *s);
     void (*close)(wb_store *s);
@@ -109,6 +110,8 @@ struct wb_store {
 typedef struct {
     int create;        /* 1: create a new store, failing if one exists */
     int sync_normal;   /* SQLite: synchronous=NORMAL instead of FULL */
+    int manual_checkpoint; /* SQLite: no WAL checkpoint inside commits; the
+                              owner calls wb_store_maintain when idle */
     int busy_timeout_ms;
 } wb_store_options;
 
@@ -148,6 +151,12 @@ int wb_store_sql(wb_store *s, const char *sql, const wb_sql_value *args, size_t 
 int wb_store_sql_script(wb_store *s, const char *script);
 /* rows changed by the last wb_store_sql */
 int64_t wb_store_sql_changes(wb_store *s);
+/*
+ * wb_store_maintain does housekeeping that would otherwise happen inside a
+ * commit (SQLite: a passive WAL checkpoint); a writer calls it between
+ * batches, after answering the last one.
+ */
+int wb_store_maintain(wb_store *s);
 int wb_store_begin(wb_store *s);
 int wb_store_commit(wb_store *s);
 int wb_store_rollback(wb_store *s);

@@ -270,7 +270,8 @@ static void walk(const char *dir, run_fn run, tally *t)
 
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+            fail_msg("path too long under %s", dir);
         if (stat(path, &st) != 0)
             fail_msg("cannot stat %s", path);
         if (S_ISDIR(st.st_mode)) {

@@ -491,6 +491,7 @@ int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt)
         return wb_error_set(WB_E_NOMEM, "out of memory");
     }
     sopt.sync_normal = opt ? opt->sync_normal : 0;
+    sopt.manual_checkpoint = opt ? opt->manual_checkpoint : 0;
     rc = wb_store_open_sqlite(&log->store, dbpath, &sopt);
     if (rc == 0)
         rc = read_key_file(&log->verifier, dir, PUB_FILE, 0);

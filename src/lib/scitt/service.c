@@ -551,7 +551,9 @@ int wb_service_open(wb_service **out, const wb_service_config *cfg)
         if (rc)
             goto fail;
     }
+    memset(&lopt, 0, sizeof(lopt));
     lopt.sync_normal = cfg->sync_normal;
+    lopt.manual_checkpoint = 1; /* the sequencer checkpoints between batches */
     rc = wb_log_open(&svc->seq_log, cfg->data_dir, &lopt);
     if (rc)
         goto fail;

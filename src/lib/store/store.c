@@ -106,6 +106,11 @@ int64_t wb_store_sql_changes(wb_store *s)
     return s->ops->changes(s);
 }
 
+int wb_store_maintain(wb_store *s)
+{
+    return s->ops->maintain ? s->ops->maintain(s) : 0;
+}
+
 int wb_store_begin(wb_store *s)
 {
     return s->ops->begin(s);

@@ -382,6 +382,15 @@ static int64_t sq_changes(wb_store *base)
     return ((sq_store *)base)->last_changes;
 }
 
+static int sq_maintain(wb_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+        SQLITE_OK)
+        return sq_fail(s, "WAL checkpoint");
+    return 0;
+}
+
 static int sq_begin(wb_store *base)
 {
     sq_store *s = (sq_store *)base;
@@ -453,6 +462,7 @@ static const wb_store_ops sq_ops = {
     .sql = sq_sql,
     .sql_script = sq_sql_script,
     .changes = sq_changes,
+    .maintain = sq_maintain,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
@@ -510,9 +520,11 @@ int wb_store_open_sqlite(wb_store **out, const char *path, const wb_store_option
     }
     sqlite3_extended_result_codes(s->db, 0);
     snprintf(pragma, sizeof(pragma),
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA busy_timeout=%d;",
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA busy_timeout=%d;"
+             "PRAGMA wal_autocheckpoint=%d;",
              opt->sync_normal ? "NORMAL" : "FULL",
-             opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
+             opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000,
+             opt->manual_checkpoint ? 0 : 1000);
     rc = sq_exec(s, pragma);
     if (rc == 0 && opt->create) {
         rc = sq_exec(s, "BEGIN IMMEDIATE");
