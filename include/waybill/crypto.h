@@ -103,7 +103,8 @@ int wb_key_verify(const wb_key *key, const uint8_t *sig, size_t sig_len,
                   const void *msg, size_t msg_len);
 
 /*
- * ECDSA signature conversion. n is the size of one coordinate (32 or 48).
+ * ECDSA signature conversion. n is the size of one coordinate (32, 48, or
+ * 66 for the verify-only P-521 below).
  * der_to_raw rejects anything but a DER SEQUENCE of two INTEGERs that fit in
  * n bytes; raw_to_der writes minimal DER into out (cap bytes).
  */
@@ -133,6 +134,9 @@ typedef struct wb_x509_anchors wb_x509_anchors;
  * ending at any anchor are accepted).
  */
 int wb_x509_anchors_load(wb_x509_anchors **out, const char *const *files, size_t n);
+/* the same from DER certificates in memory */
+int wb_x509_anchors_from_der(wb_x509_anchors **out, const uint8_t *const *der,
+                             const size_t *len, size_t n);
 void wb_x509_anchors_free(wb_x509_anchors *a);
 
 /*
@@ -144,5 +148,34 @@ void wb_x509_anchors_free(wb_x509_anchors *a);
  */
 int wb_x509_chain_verify(const wb_x509_anchors *a, const uint8_t *const *der,
                          const size_t *len, size_t n, int64_t t);
+
+/* ---- verify-only keys of outside signers (spki_verify.c) ---- */
+/*
+ * Some parties sign with algorithms that waybill never signs with and that a
+ * wb_key deliberately does not hold: OCP SAFE security reviewers sign their
+ * reports with ECDSA P-521 + SHA-512 (ES512). A wb_key is what may be an
+ * issuer, a device identity or a log key, all P-256, P-384 or Ed25519; these
+ * functions only ever check a signature, from the signer's
+ * SubjectPublicKeyInfo DER. Algorithms by JOSE name (RFC 7518 §3.4): ES256
+ * (P-256 + SHA-256), ES384 (P-384 + SHA-384), ES512 (P-521 + SHA-512); the
+ * signature is raw r‖s (64, 96, 132 bytes).
+ */
+
+/* wb_spki_from_pem reads one PEM "PUBLIC KEY" block (at most WB_PEM_MAX
+ * bytes) as SPKI DER (malloc'd), checking that it decodes */
+int wb_spki_from_pem(uint8_t **der, size_t *len, const char *pem, size_t pem_len);
+
+/* the JOSE ECDSA algorithm of an SPKI's curve ("ES512" for P-521, a static
+ * string); WB_E_INVALID for any other key type or curve */
+int wb_spki_ecdsa_alg(const char **jose_alg, const uint8_t *spki, size_t spki_len);
+
+/*
+ * wb_spki_verify checks sig over msg with the public key spki under
+ * jose_alg. 0 if valid; WB_E_VERIFY if the signature is wrong (or has the
+ * wrong length); WB_E_INVALID for an unknown algorithm, a key that does not
+ * decode, or a key whose curve is not the algorithm's.
+ */
+int wb_spki_verify(const uint8_t *spki, size_t spki_len, const char *jose_alg,
+                   const uint8_t *sig, size_t sig_len, const void *msg, size_t msg_len);
 
 #endif

@@ -91,8 +91,29 @@ int wb_log_append(wb_log *log, const wb_entry *entries, size_t n,
 typedef int (*wb_log_batch_hook)(void *ctx, wb_store *store, uint64_t first,
                                  uint64_t new_size, const uint8_t root[WB_HASH_LEN]);
 
+/*
+ * Admission, inside the same transaction, in order, before entry i is
+ * integrated: index is the position it would take. Return 0 to admit it,
+ * a positive value to leave it out (later entries move up), a negative
+ * WB_E_* code to abort the whole append.
+ */
+typedef int (*wb_log_admit_fn)(void *ctx, wb_store *store, size_t i, uint64_t index);
+
+typedef struct {
+    wb_log_admit_fn admit; /* may be NULL: every entry is admitted */
+    wb_log_batch_hook commit; /* may be NULL */
+    void *ctx;
+    uint8_t *admitted;     /* out, n flags (may be NULL) */
+    size_t nadmitted;      /* out: how many went in */
+} wb_log_hooks;
+
+/*
+ * wb_log_append_hooked appends like wb_log_append, with the hooks. If no
+ * entry is admitted nothing is written (no checkpoint) and *first is the
+ * current size.
+ */
 int wb_log_append_hooked(wb_log *log, const wb_entry *entries, size_t n,
-                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx);
+                         uint64_t *first, wb_log_hooks *hooks);
 
 /* current tree size, root and signed checkpoint (malloc'd, may be NULL) */
 int wb_log_head(wb_log *log, uint64_t *size, uint8_t root[WB_HASH_LEN],

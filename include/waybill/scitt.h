@@ -54,6 +54,36 @@ typedef struct {
     void *ctx;
 } wb_policy;
 
+#include "waybill/store.h"
+
+/*
+ * Hooks through which a layer above (the provenance rules, prov/) takes part
+ * in registration without the service knowing about it. Every member may be
+ * NULL. store is the calling thread's own handle of the log's store.
+ */
+typedef struct {
+    void *ctx;
+    /* once, on the sequencer's store, when the service opens (create tables) */
+    int (*open)(void *ctx, wb_store *store);
+    /* HTTP threads: signers the configuration does not know (issuers the
+     * ledger registered): 0 and *key (owned by the caller) and name, or
+     * WB_E_NOTFOUND */
+    int (*resolve_kid)(void *ctx, wb_store *store, const uint8_t *kid, size_t kid_len,
+                       wb_key **key, char *name, size_t cap);
+    int (*resolve_chain)(void *ctx, wb_store *store, const uint8_t *const *der,
+                         const size_t *len, size_t n, char *name, size_t cap);
+    /* HTTP threads: check an authenticated statement early (may read state) */
+    int (*check)(void *ctx, wb_store *store, const wb_statement_view *st);
+    /* sequencer, in the batch transaction, in log order: admit (0), refuse
+     * (> 0, message set) or fail the batch (< 0) the statement at index */
+    int (*admit)(void *ctx, wb_store *store, uint64_t index, const uint8_t *stmt,
+                 size_t len);
+    /* sequencer: a batch starts / ended (committed = 0: rolled back) */
+    void (*batch_begin)(void *ctx);
+    void (*batch_end)(void *ctx, struct wb_service *svc, int committed);
+    void (*destroy)(void *ctx);
+} wb_service_hooks;
+
 /* one allowed issuer */
 typedef struct {
     char *name;             /* for logs, errors and the policy */
@@ -81,6 +111,7 @@ typedef struct {
     char **anchor_files;     /* global x5chain trust anchors (any issuer name) */
     size_t nanchor_files;
     wb_policy policy;        /* extra rules after authentication (may be empty) */
+    wb_service_hooks hooks;  /* the provenance layer's part (may be empty) */
 } wb_service_config;
 
 void wb_service_config_init(wb_service_config *c); /* the defaults */
@@ -172,6 +203,17 @@ const char *wb_service_name(const wb_service *svc);
 /* the receipt signer's kid */
 const uint8_t *wb_service_kid(const wb_service *svc, size_t *len);
 
+/*
+ * wb_service_register_own signs a statement with the service's own key
+ * (protected: alg, cty, CWT {iss = service name, sub, iat}, kid) and queues
+ * it like any other, without a waiter and regardless of queue_max: the
+ * service's findings. Runs on any thread.
+ */
+int wb_service_register_own(wb_service *svc, const char *content_type, const char *sub,
+                            const uint8_t *payload, size_t len);
+/* the service's own key (owned by the service) */
+const wb_key *wb_service_key_pair(const wb_service *svc);
+
 /* ---- counters for /metrics ---- */
 typedef struct {
     uint64_t registered;      /* new entries committed */
@@ -181,6 +223,7 @@ typedef struct {
     uint64_t queue_depth;
     uint64_t queue_full;      /* 429s */
     uint64_t commit_failures;
+    uint64_t refused_at_sequencing; /* refused by the admission hook */
     uint64_t tree_size;
 } wb_service_stats;
 

@@ -188,10 +188,19 @@ static enum MHD_Result answer_ticket(req *r)
         MHD_destroy_response(resp);
         return ret;
     }
-    if (wb_ticket_result(r->ticket, &receipt, &rlen, NULL) != 0) {
-        srv_log("error", "msg=\"registration failed\" err=\"%s\"", wb_error_message());
-        return send_problem(s, r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                            "Registration failed", wb_error_message(), 1);
+    {
+        int rc = wb_ticket_result(r->ticket, &receipt, &rlen, NULL);
+        if (rc == WB_E_INVALID || rc == WB_E_VERIFY) {
+            /* refused by the provenance rules when its turn came */
+            srv_count_reject(s, REASON_INVALID);
+            return send_problem(s, r->conn, MHD_HTTP_BAD_REQUEST, "Statement refused",
+                                wb_error_message(), 0);
+        }
+        if (rc) {
+            srv_log("error", "msg=\"registration failed\" err=\"%s\"", wb_error_message());
+            return send_problem(s, r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                "Registration failed", wb_error_message(), 1);
+        }
     }
     resp = MHD_create_response_from_buffer(rlen, receipt, MHD_RESPMEM_MUST_FREE);
     if (!resp) {

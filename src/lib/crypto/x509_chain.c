@@ -77,6 +77,31 @@ int wb_x509_anchors_load(wb_x509_anchors **out, const char *const *files, size_t
     return 0;
 }
 
+static X509 *parse_der(const uint8_t *der, size_t len);
+
+int wb_x509_anchors_from_der(wb_x509_anchors **out, const uint8_t *const *der,
+                             const size_t *len, size_t n)
+{
+    wb_x509_anchors *a = calloc(1, sizeof(*a));
+    if (!a || !(a->store = X509_STORE_new())) {
+        free(a);
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        X509 *c = parse_der(der[i], len[i]);
+        if (!c || X509_STORE_add_cert(a->store, c) != 1) {
+            X509_free(c);
+            wb_x509_anchors_free(a);
+            ERR_clear_error();
+            return wb_error_set(WB_E_INVALID, "trust anchor %zu is not a DER certificate", i);
+        }
+        X509_free(c);
+        a->count++;
+    }
+    *out = a;
+    return 0;
+}
+
 static X509 *parse_der(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;

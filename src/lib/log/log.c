@@ -694,7 +694,7 @@ static int check_entries(const wb_entry *entries, size_t n)
 }
 
 static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t n,
-                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx)
+                         uint64_t *first, wb_log_hooks *hooks)
 {
     wb_store_state old = {0}, st = {0};
     wb_merkle_compact range;
@@ -720,11 +720,33 @@ static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t 
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint8_t leaf[WB_HASH_LEN];
-        uint64_t index = old.size + i;
+        uint64_t index = range.size;
+        if (hooks && hooks->admit) {
+            int verdict = hooks->admit(hooks->ctx, log->store, i, index);
+            if (verdict < 0) {
+                rc = verdict;
+                break;
+            }
+            if (hooks->admitted)
+                hooks->admitted[i] = verdict == 0;
+            if (verdict > 0)
+                continue;
+        } else if (hooks && hooks->admitted) {
+            hooks->admitted[i] = 1;
+        }
+        if (hooks)
+            hooks->nadmitted++;
         wb_merkle_leaf_hash(leaf, entries[i].data, entries[i].len);
         rc = bundle_add(b, index, &entries[i]);
         if (rc == 0)
             rc = wb_merkle_compact_append(&range, leaf, batch_visit, b);
+    }
+    if (rc == 0 && range.size == old.size) {
+        /* nothing admitted: nothing to write */
+        if (first)
+            *first = old.size;
+        wb_store_state_cleanup(&old);
+        return 1;
     }
     for (unsigned L = 0; rc == 0 && L < TILE_LEVELS; L++)
         rc = flush_tile(b, L);
@@ -737,8 +759,8 @@ static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t 
     }
     if (rc == 0)
         rc = put_checkpoint(log, &st);
-    if (rc == 0 && hook)
-        rc = hook(hook_ctx, log->store, old.size, st.size, st.root);
+    if (rc == 0 && hooks && hooks->commit)
+        rc = hooks->commit(hooks->ctx, log->store, old.size, st.size, st.root);
     if (rc == 0)
         rc = wb_store_cas_state(log->store, old.size, &st);
     if (rc == 0 && first)
@@ -750,11 +772,11 @@ static int append_locked(wb_log *log, batch *b, const wb_entry *entries, size_t 
 
 int wb_log_append(wb_log *log, const wb_entry *entries, size_t n, uint64_t *first)
 {
-    return wb_log_append_hooked(log, entries, n, first, NULL, NULL);
+    return wb_log_append_hooked(log, entries, n, first, NULL);
 }
 
 int wb_log_append_hooked(wb_log *log, const wb_entry *entries, size_t n,
-                         uint64_t *first, wb_log_batch_hook hook, void *hook_ctx)
+                         uint64_t *first, wb_log_hooks *hooks)
 {
     batch *b;
     int rc = check_entries(entries, n);
@@ -770,11 +792,16 @@ int wb_log_append_hooked(wb_log *log, const wb_entry *entries, size_t n,
     wb_buf_init(&b->bundle, WB_BUNDLE_MAX);
     rc = wb_store_begin(log->store);
     if (rc == 0) {
-        rc = append_locked(log, b, entries, n, first, hook, hook_ctx);
-        if (rc == 0)
+        if (hooks)
+            hooks->nadmitted = 0;
+        rc = append_locked(log, b, entries, n, first, hooks);
+        if (rc == 0) {
             rc = wb_store_commit(log->store);
-        else
+        } else {
             wb_store_rollback(log->store);
+            if (rc > 0)
+                rc = 0; /* nothing admitted: a successful no-op */
+        }
     }
     /* the cache may hold tiles read inside a rolled-back transaction */
     cache_clear(log);

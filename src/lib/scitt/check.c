@@ -83,6 +83,16 @@ static int auth_x5chain(wb_service *svc, const wb_cose_sign1 *m, wb_key **key,
             return 0;
         }
     }
+    if (svc->cfg.hooks.resolve_chain) {
+        wb_log *log;
+        static _Thread_local char name_buf[128];
+        if (scitt_thread_log(svc, &log) == 0 &&
+            svc->cfg.hooks.resolve_chain(svc->cfg.hooks.ctx, wb_log_store(log), der, len,
+                                         m->hdr.nx5chain, name_buf, sizeof(name_buf)) == 0) {
+            *name = name_buf;
+            return 0;
+        }
+    }
     if (svc->anchors) {
         rc = wb_x509_chain_verify(svc->anchors, der, len, m->hdr.nx5chain, 0);
         if (rc == 0) {
@@ -136,6 +146,15 @@ static int auth_kid(wb_service *svc, const wb_cose_sign1 *m, const wb_key **key,
         *issuer = is;
         snprintf(name, cap, "%s", is->name);
         return verify_with(m, is->key);
+    }
+    if (svc->cfg.hooks.resolve_kid) {
+        wb_log *log;
+        if (scitt_thread_log(svc, &log) == 0 &&
+            svc->cfg.hooks.resolve_kid(svc->cfg.hooks.ctx, wb_log_store(log), m->hdr.kid.ptr,
+                                       m->hdr.kid.len, owned, name, cap) == 0) {
+            *key = *owned;
+            return verify_with(m, *owned);
+        }
     }
     if (svc->cfg.dev && auth_dev_kid(svc, m, owned, name, cap) == 0) {
         *key = *owned;
@@ -191,6 +210,14 @@ int wb_service_check(wb_service *svc, wb_registration *out, const uint8_t *body,
         wb_statement_view view = {&m, name, key, m.hdr.nx5chain > 0,
                                   m.hdr.cty ? m.hdr.cty : ""};
         rc = svc->cfg.policy.check(svc->cfg.policy.ctx, &view);
+    }
+    if (rc == 0 && svc->cfg.hooks.check) {
+        wb_statement_view view = {&m, name, key, m.hdr.nx5chain > 0,
+                                  m.hdr.cty ? m.hdr.cty : ""};
+        wb_log *log;
+        rc = scitt_thread_log(svc, &log);
+        if (rc == 0)
+            rc = svc->cfg.hooks.check(svc->cfg.hooks.ctx, wb_log_store(log), &view);
     }
     if (rc == 0)
         rc = wb_scitt_registered_statement(&out->statement, &out->len, &m);

@@ -72,6 +72,10 @@ int scitt_store_receipt_sig(wb_service *svc, wb_store *store, uint64_t size,
 int scitt_load_dev_issuers(wb_service *svc);
 void scitt_dev_issuers_clear(wb_service *svc);
 int scitt_sequencer_start(wb_service *svc);
+/* wb_service_submit; own = 1: the service's own statement, never refused for
+ * a full queue */
+int scitt_submit(wb_service *svc, wb_ticket **out, wb_registration *r, wb_ticket_fn done,
+                 void *done_ctx, int own);
 void scitt_sequencer_stop(wb_service *svc);
 /* in-flight lookup (mutex held): the queued ticket with this id, or NULL */
 wb_ticket *scitt_inflight_find(wb_service *svc, const uint8_t id[32]);

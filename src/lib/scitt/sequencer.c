@@ -70,6 +70,12 @@ void wb_ticket_release(wb_ticket *t)
 int wb_service_submit(wb_service *svc, wb_ticket **out, wb_registration *r,
                       wb_ticket_fn done, void *done_ctx)
 {
+    return scitt_submit(svc, out, r, done, done_ctx, 0);
+}
+
+int scitt_submit(wb_service *svc, wb_ticket **out, wb_registration *r, wb_ticket_fn done,
+                 void *done_ctx, int own)
+{
     wb_ticket *t = calloc(1, sizeof(*t));
     if (!t)
         return wb_error_set(WB_E_NOMEM, "out of memory");
@@ -79,7 +85,7 @@ int wb_service_submit(wb_service *svc, wb_ticket **out, wb_registration *r,
         free(t);
         return wb_error_set(WB_E_INTERNAL, "the service is shutting down");
     }
-    if (svc->queued >= svc->cfg.queue_max) {
+    if (svc->queued >= svc->cfg.queue_max && !own) {
         svc->stats.queue_full++;
         pthread_mutex_unlock(&svc->mu);
         free(t);
@@ -178,17 +184,33 @@ const uint8_t *wb_ticket_id(const wb_ticket *t)
 
 typedef struct {
     wb_service *svc;
-    wb_ticket **fresh; /* the tickets that become new entries, in order */
+    wb_ticket **fresh; /* the tickets that may become new entries, in order */
     size_t nfresh;
+    uint8_t *admitted; /* per fresh ticket, filled by the log during the append */
 } hook_ctx;
+
+/* the admission hook of the layer above, per fresh statement */
+static int batch_admit(void *vctx, wb_store *store, size_t i, uint64_t index)
+{
+    hook_ctx *h = vctx;
+    wb_ticket *t = h->fresh[i];
+    int v = h->svc->cfg.hooks.admit(h->svc->cfg.hooks.ctx, store, index, t->statement, t->len);
+    if (v > 0) {
+        t->rc = WB_E_INVALID;
+        snprintf(t->err, sizeof(t->err), "%s", wb_error_message());
+    }
+    return v;
+}
 
 static int batch_hook(void *vctx, wb_store *store, uint64_t first, uint64_t new_size,
                       const uint8_t root[32])
 {
     hook_ctx *h = vctx;
+    uint64_t idx = first;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < h->nfresh; i++)
-        rc = wb_store_put_entry_id(store, h->fresh[i]->id, first + i);
+        if (h->admitted[i])
+            rc = wb_store_put_entry_id(store, h->fresh[i]->id, idx++);
     if (rc == 0)
         rc = scitt_store_receipt_sig(h->svc, store, new_size, root);
     return rc;
@@ -212,9 +234,10 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     wb_store *store = wb_log_store(log);
     wb_ticket **fresh = calloc(n, sizeof(*fresh));
     wb_entry *entries = calloc(n, sizeof(*entries));
-    size_t nfresh = 0, dups = 0;
+    uint8_t *admitted = calloc(n ? n : 1, 1);
+    size_t nfresh = 0, dups = 0, nadmitted = 0;
     uint64_t first = 0, size = 0;
-    int rc = (!fresh || !entries) ? wb_error_set(WB_E_NOMEM, "out of memory") : 0;
+    int rc = (!fresh || !entries || !admitted) ? wb_error_set(WB_E_NOMEM, "out of memory") : 0;
 
     /* duplicates: already in the log, or earlier in this batch */
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -244,22 +267,35 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
             fresh[nfresh++] = t;
         }
     }
+    if (svc->cfg.hooks.batch_begin)
+        svc->cfg.hooks.batch_begin(svc->cfg.hooks.ctx);
     if (rc == 0 && nfresh > 0) {
-        hook_ctx h = {svc, fresh, nfresh};
-        rc = wb_log_append_hooked(log, entries, nfresh, &first, batch_hook, &h);
+        hook_ctx h = {svc, fresh, nfresh, admitted};
+        wb_log_hooks hooks = {svc->cfg.hooks.admit ? batch_admit : NULL, batch_hook, &h,
+                              admitted, 0};
+        rc = wb_log_append_hooked(log, entries, nfresh, &first, &hooks);
+        nadmitted = hooks.nadmitted;
     }
     if (rc == 0)
         rc = wb_log_head(log, &size, NULL, NULL, NULL);
     if (rc == 0) {
+        uint64_t idx = first;
         for (size_t k = 0; k < nfresh; k++)
-            fresh[k]->index = first + k;
+            fresh[k]->index = admitted[k] ? idx++ : UINT64_MAX;
         for (size_t i = 0; i < n; i++)
-            if (batch[i]->rc == 1) {
-                batch[i]->index = fresh[batch[i]->index]->index;
-                batch[i]->rc = 0;
+            if (batch[i]->rc == 1) { /* a duplicate of fresh[index] in this batch */
+                wb_ticket *orig = fresh[batch[i]->index];
+                batch[i]->index = orig->index;
+                batch[i]->rc = orig->rc;
+                snprintf(batch[i]->err, sizeof(batch[i]->err), "%s", orig->err);
             }
         for (size_t i = 0; i < n; i++) {
             wb_ticket *t = batch[i];
+            if (t->rc || t->index == UINT64_MAX) {
+                if (!t->rc)
+                    t->rc = WB_E_INVALID;
+                continue; /* refused at admission: never entered the log */
+            }
             t->rc = scitt_build_receipt(log, t->index, size, &t->receipt, &t->receipt_len);
             if (t->rc)
                 snprintf(t->err, sizeof(t->err), "%s", wb_error_message());
@@ -275,7 +311,8 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     }
     pthread_mutex_lock(&svc->mu);
     if (rc == 0) {
-        svc->stats.registered += nfresh;
+        svc->stats.registered += nadmitted;
+        svc->stats.refused_at_sequencing += nfresh - nadmitted;
         svc->stats.duplicates += dups;
         svc->stats.batches++;
         svc->stats.batch_entries_hist[hist_bucket(n)]++;
@@ -289,6 +326,8 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     }
     pthread_cond_broadcast(&svc->done);
     pthread_mutex_unlock(&svc->mu);
+    if (svc->cfg.hooks.batch_end)
+        svc->cfg.hooks.batch_end(svc->cfg.hooks.ctx, svc, rc == 0);
     /* completion callbacks run without the lock (they may resume I/O) */
     for (size_t i = 0; i < n; i++)
         if (batch[i]->fn)
@@ -297,6 +336,7 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
         ticket_unref(batch[i]);
     free(fresh);
     free(entries);
+    free(admitted);
 }
 
 static void *sequencer_main(void *arg)

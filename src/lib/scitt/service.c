@@ -402,6 +402,53 @@ int wb_service_configuration(wb_service *svc, uint8_t **out, size_t *len)
     return 0;
 }
 
+const wb_key *wb_service_key_pair(const wb_service *svc)
+{
+    return svc->receipt_key;
+}
+
+int wb_service_register_own(wb_service *svc, const char *content_type, const char *sub,
+                            const uint8_t *payload, size_t len)
+{
+    wb_cose_headers h;
+    wb_registration reg;
+    wb_ticket *t;
+    wb_cose_sign1 m;
+    uint8_t *signed_st = NULL;
+    size_t slen;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    memset(&reg, 0, sizeof(reg));
+    h.alg = svc->signer.alg;
+    h.cty = content_type;
+    h.cty_int = -1;
+    h.has_cwt = 1;
+    h.iss = svc->cfg.name;
+    h.sub = sub;
+    h.iat = (int64_t)time(NULL);
+    h.kid.ptr = svc->kid;
+    h.kid.len = sizeof(svc->kid);
+    rc = wb_cose_sign1_create(&signed_st, &slen, &h, NULL, 0, payload, len, 0, &svc->signer);
+    if (rc == 0)
+        rc = wb_cose_sign1_decode(&m, signed_st, slen, WB_STATEMENT_MAX);
+    if (rc == 0) {
+        rc = wb_scitt_registered_statement(&reg.statement, &reg.len, &m);
+        wb_cose_sign1_cleanup(&m);
+    }
+    free(signed_st);
+    if (rc == 0)
+        rc = wb_sha256(reg.id, reg.statement, reg.len);
+    if (rc == 0) {
+        snprintf(reg.issuer, sizeof(reg.issuer), "%s", svc->cfg.name);
+        rc = scitt_submit(svc, &t, &reg, NULL, NULL, 1);
+        if (rc == 0)
+            wb_ticket_release(t);
+    }
+    wb_registration_cleanup(&reg);
+    return rc;
+}
+
 const char *wb_service_name(const wb_service *svc)
 {
     return svc->cfg.name;
@@ -590,6 +637,9 @@ int wb_service_open(wb_service **out, const wb_service_config *cfg)
     }
     if (cfg->dev && (rc = scitt_load_dev_issuers(svc)) != 0)
         goto fail;
+    if (cfg->hooks.open && (rc = cfg->hooks.open(cfg->hooks.ctx,
+                                                 wb_log_store(svc->seq_log))) != 0)
+        goto fail;
     rc = ensure_receipt_sig(svc);
     if (rc == 0)
         rc = scitt_sequencer_start(svc);
@@ -625,6 +675,8 @@ void wb_service_close(wb_service *svc)
     free(svc->issuer_anchors);
     scitt_dev_issuers_clear(svc);
     pthread_mutex_destroy(&svc->dev_mu);
+    if (svc->cfg.hooks.destroy)
+        svc->cfg.hooks.destroy(svc->cfg.hooks.ctx);
     wb_service_config_cleanup(&svc->cfg);
     pthread_cond_destroy(&svc->work);
     pthread_cond_destroy(&svc->done);

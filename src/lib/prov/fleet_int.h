@@ -1,0 +1,23 @@
+/*
+ * fleet_int.h: helpers shared by the fleet files (schema, apply, policy,
+ * detect, queries): small SQL conveniences over wb_store_sql.
+ */
+#ifndef WAYBILL_FLEET_INT_H
+#define WAYBILL_FLEET_INT_H
+
+#include "waybill/fleet.h"
+
+/* the first column of the first row as int64 / text (into buf); 0 found,
+ * WB_E_NOTFOUND if no row */
+int fleet_int(wb_store *s, int64_t *out, const char *sql, const wb_sql_value *args,
+              size_t n);
+int fleet_text(wb_store *s, char *buf, size_t cap, const char *sql,
+               const wb_sql_value *args, size_t n);
+/* run a statement without results */
+int fleet_exec(wb_store *s, const char *sql, const wb_sql_value *args, size_t n);
+/* the hex entry id of a log index ("" if unknown) */
+int fleet_entry_hex(wb_store *s, int64_t idx, char out[65]);
+/* records that entry e concerns device */
+int fleet_touch(wb_store *s, const wb_fleet_entry *e, const char *device);
+
+#endif
