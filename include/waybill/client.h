@@ -39,6 +39,31 @@ void wb_http_response_cleanup(wb_http_response *resp);
 void wb_http_problem(const wb_http_response *resp, char *title, size_t tcap,
                      char *detail, size_t dcap);
 
+/* ---- SCRAPI registration (register.c) ---- */
+
+typedef struct {
+    long status;          /* the last HTTP status (201, or 200 after polling) */
+    uint8_t *receipt;     /* malloc'd, when registered */
+    size_t receipt_len;
+    char location[512];   /* /entries/{id} */
+    char title[256];      /* the problem details of a refusal */
+    char detail[1024];
+} wb_register_result;
+
+/*
+ * wb_client_register POSTs a signed statement to base/entries and, if the
+ * service answers 202, polls the Location until the receipt is there or
+ * wait_s seconds passed (on_poll, may be NULL, is told each poll).
+ * Returns 0 with res->receipt set on success; WB_E_INVALID when the service
+ * refused the statement (4xx, res->title/detail say why), WB_E_NOTFOUND for
+ * 404, WB_E_INTERNAL for 5xx, 429 or still pending, WB_E_IO when the service
+ * cannot be reached.
+ */
+int wb_client_register(wb_register_result *res, const char *base, const uint8_t *st,
+                       size_t len, unsigned wait_s,
+                       void (*on_poll)(void *ctx, const char *url), void *ctx);
+void wb_register_result_cleanup(wb_register_result *res);
+
 /* joins a base URL and an absolute path ("/entries") or an absolute URL */
 int wb_http_join(char *out, size_t cap, const char *base, const char *path);
 

@@ -125,6 +125,20 @@ int wb_key_from_x509_der(wb_key **out, const uint8_t *der, size_t len);
 int wb_x509_pem_chain(uint8_t ***der, size_t **len, size_t *n, const char *path);
 void wb_x509_chain_free(uint8_t **der, size_t *len, size_t n);
 
+/*
+ * wb_x509_issue makes an X.509 v3 certificate (x509_issue.c) for the public
+ * part of subject_key, named CN=cn, O=org, signed by issuer_key whose own
+ * certificate is issuer_der (NULL: self-signed, issuer_key = subject_key).
+ * is_ca: basicConstraints CA:TRUE and keyCertSign, else CA:FALSE and
+ * digitalSignature; both critical. Valid from a day ago for days days.
+ * For simulators and tests: suppliers' CAs and device identities.
+ */
+int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
+                  const char *org, const wb_key *issuer_key, const uint8_t *issuer_der,
+                  size_t issuer_len, int is_ca, uint64_t serial, int days);
+/* DER certificate -> PEM text (malloc'd, NUL-terminated) */
+int wb_x509_der_to_pem(char **pem, const uint8_t *der, size_t len);
+
 /* a set of trust anchors loaded from PEM files (x509_chain.c) */
 typedef struct wb_x509_anchors wb_x509_anchors;
 

@@ -114,6 +114,31 @@ typedef int (*wb_fleet_entry_fn)(void *ctx, uint64_t index, uint8_t **data, size
 int wb_fleet_reindex(wb_store *s, uint64_t size, wb_fleet_entry_fn fn, void *ctx,
                      void (*progress)(void *ctx, uint64_t done, uint64_t total));
 
+/* ---- running inside the transparency service ---- */
+
+typedef struct {
+    char **admin_key_files;      /* PEM public keys of the operator admins */
+    size_t nadmin_key_files;
+    double cvss_threshold;       /* default 7.0 */
+    int64_t attest_period_s;     /* default 86400 */
+    unsigned overdue_scan_s;     /* how often to look for overdue devices (300) */
+} wb_fleet_options;
+
+void wb_fleet_options_init(wb_fleet_options *o);
+void wb_fleet_options_cleanup(wb_fleet_options *o);
+
+/*
+ * wb_fleet_attach makes the provenance rules part of a service: it fills
+ * cfg->hooks so that ledger-registered issuers and admin keys authenticate,
+ * every statement is authorized and applied to the fleet tables as it is
+ * sequenced, and findings are signed by the service and registered.
+ */
+struct wb_service_config;
+int wb_fleet_attach(void *service_config, const wb_fleet_options *opt);
+
+/* the SPKI DER of a public key as a wb_key */
+int wb_fleet_key_from_spki(wb_key **out, const uint8_t *spki, size_t len);
+
 /* a canonical text dump of every table, rows sorted (tests compare two) */
 int wb_fleet_dump(wb_store *s, char **out, size_t *len);
 

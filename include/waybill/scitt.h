@@ -64,7 +64,7 @@ typedef struct {
 typedef struct {
     void *ctx;
     /* once, on the sequencer's store, when the service opens (create tables) */
-    int (*open)(void *ctx, wb_store *store);
+    int (*open)(void *ctx, wb_store *store, struct wb_service *svc);
     /* HTTP threads: signers the configuration does not know (issuers the
      * ledger registered): 0 and *key (owned by the caller) and name, or
      * WB_E_NOTFOUND */
@@ -80,7 +80,9 @@ typedef struct {
                  size_t len);
     /* sequencer: a batch starts / ended (committed = 0: rolled back) */
     void (*batch_begin)(void *ctx);
-    void (*batch_end)(void *ctx, struct wb_service *svc, int committed);
+    void (*batch_end)(void *ctx, struct wb_service *svc, wb_store *store, int committed);
+    /* sequencer, about once a second while nothing is queued */
+    void (*idle)(void *ctx, struct wb_service *svc, wb_store *store);
     void (*destroy)(void *ctx);
 } wb_service_hooks;
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "waybill/fleet.h"
 #include "waybill/scitt.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     unsigned connection_timeout_s;
     int log_requests;          /* one log line per request */
     char *port_file;           /* write the bound port here once listening */
+    wb_fleet_options fleet;    /* [governance] and [policy]: the provenance rules */
 } wb_server_config;
 
 void wb_server_config_init(wb_server_config *c);

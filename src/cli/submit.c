@@ -47,17 +47,10 @@ const wb_cli_cmd wb_cmd_submit = {
     .run = run,
 };
 
-static int service_error(const char *what, const wb_http_response *r)
+static void on_poll(void *ctx, const char *url)
 {
-    char title[256], detail[1024];
-    wb_http_problem(r, title, sizeof(title), detail, sizeof(detail));
-    fprintf(stderr, "waybill submit: %s: HTTP %ld%s%s%s%s\n", what, r->status,
-            title[0] ? " " : "", title, detail[0] ? ": " : "", detail);
-    if (r->status == 404)
-        return WB_EXIT_NOTFOUND;
-    if (r->status >= 400 && r->status < 500 && r->status != 429)
-        return WB_EXIT_INPUT;
-    return WB_EXIT_INTERNAL;
+    if (!*(int *)ctx)
+        fprintf(stderr, "waybill submit: registration pending, polling %s\n", url);
 }
 
 static int run(int argc, char **argv)
@@ -65,16 +58,17 @@ static int run(int argc, char **argv)
     const char *url = NULL, *receipt_s = NULL, *ts_s = NULL, *wait_s = NULL;
     cli_opt opts[] = {{"--url", &url}, {"--receipt", &receipt_s},
                       {"--transparent", &ts_s}, {"--wait", &wait_s}};
-    char *pos[1], endpoint[4200], rpath[4200], tpath[4200], loc[600] = "";
+    char *pos[1], rpath[4200], tpath[4200];
     cli_args a;
     uint8_t *stmt = NULL, *receipt = NULL, *reg = NULL, *ts = NULL;
     size_t slen = 0, rlen = 0, reglen = 0, tslen = 0;
     unsigned long long wait = 60;
-    wb_http_response resp;
+    wb_register_result res;
     wb_cose_sign1 m;
     int rc, exit_code = 0, decoded = 0;
     long final_status = 0;
 
+    memset(&res, 0, sizeof(res));
     rc = cli_parse(&wb_cmd_submit, argc, argv, opts, 4, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -96,65 +90,18 @@ static int run(int argc, char **argv)
     /* decode locally first: a malformed file is our problem, not the service's */
     if (rc == 0 && (rc = wb_cose_sign1_decode(&m, stmt, slen, WB_STATEMENT_MAX)) == 0)
         decoded = 1;
-    if (rc == 0)
-        rc = wb_http_join(endpoint, sizeof(endpoint), url, "/entries");
     if (rc)
         goto out;
-    rc = wb_http_request(&resp, "POST", endpoint, stmt, slen, "application/cose",
-                         "application/cose", 60);
-    if (rc)
-        goto out;
-    final_status = resp.status;
-    snprintf(loc, sizeof(loc), "%s", resp.location);
-    if (resp.status == 201) {
-        receipt = resp.body;
-        rlen = resp.len;
-        resp.body = NULL;
-    } else if (resp.status == 202 || resp.status == 303) {
-        time_t deadline = time(NULL) + (time_t)wait;
-        char poll[4200];
-        long delay = resp.retry_after > 0 ? resp.retry_after : 1;
-        if (!loc[0]) {
-            exit_code = service_error("accepted without a Location to poll", &resp);
-            wb_http_response_cleanup(&resp);
-            goto out;
-        }
-        rc = wb_http_join(poll, sizeof(poll), url, loc);
-        while (rc == 0) {
-            wb_http_response_cleanup(&resp);
-            if (time(NULL) + delay > deadline) {
-                rc = wb_error_set(WB_E_INTERNAL, "still pending after %llu s; poll %s later "
-                                  "(or submit again: it returns the same entry)", wait, poll);
-                break;
-            }
-            if (!a.json)
-                fprintf(stderr, "waybill submit: registration pending, polling %s\n", poll);
-            sleep((unsigned)delay);
-            rc = wb_http_request(&resp, "GET", poll, NULL, 0, NULL, "application/cose", 30);
-            if (rc)
-                break;
-            final_status = resp.status;
-            if (resp.status == 200) {
-                receipt = resp.body;
-                rlen = resp.len;
-                resp.body = NULL;
-                break;
-            }
-            if (resp.status != 204 && resp.status != 202) {
-                exit_code = service_error("polling for the receipt", &resp);
-                break;
-            }
-            delay = resp.retry_after > 0 ? resp.retry_after : 1;
-        }
-        wb_http_response_cleanup(&resp);
-        if (exit_code || rc)
-            goto out;
-    } else {
-        exit_code = service_error("registration refused", &resp);
-        wb_http_response_cleanup(&resp);
+    rc = wb_client_register(&res, url, stmt, slen, (unsigned)wait, on_poll, &a.json);
+    if (rc) {
+        if (res.status)
+            exit_code = cli_fail("submit", rc);
         goto out;
     }
-    wb_http_response_cleanup(&resp);
+    final_status = res.status;
+    receipt = res.receipt;
+    rlen = res.receipt_len;
+    res.receipt = NULL;
     /* the transparent statement: registered statement + receipt in 394 */
     rc = wb_scitt_registered_statement(&reg, &reglen, &m);
     if (rc == 0) {
@@ -187,6 +134,7 @@ out:
         exit_code = cli_fail("submit", rc);
     if (decoded)
         wb_cose_sign1_cleanup(&m);
+    wb_register_result_cleanup(&res);
     free(stmt);
     free(receipt);
     free(reg);

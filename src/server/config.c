@@ -28,6 +28,7 @@ void wb_server_config_init(wb_server_config *c)
 {
     memset(c, 0, sizeof(*c));
     wb_service_config_init(&c->service);
+    wb_fleet_options_init(&c->fleet);
     c->listen = strdup("127.0.0.1:8080");
     c->max_body = WB_STATEMENT_MAX;
     c->max_headers = 64;
@@ -38,6 +39,7 @@ void wb_server_config_init(wb_server_config *c)
 void wb_server_config_cleanup(wb_server_config *c)
 {
     wb_service_config_cleanup(&c->service);
+    wb_fleet_options_cleanup(&c->fleet);
     free(c->listen);
     free(c->port_file);
     memset(c, 0, sizeof(*c));
@@ -260,6 +262,45 @@ static int handle(void *user, const char *section, const char *key, const char *
             }
             free(list);
         }
+    } else if (!strcmp(section, "governance")) {
+        if (!strcmp(key, "admin_keys")) {
+            char **list = NULL;
+            size_t k = 0;
+            rc = split_list(&list, &k, v);
+            for (size_t i = 0; i < k; i++) {
+                char **grown = rc ? NULL
+                                  : realloc(c->fleet.admin_key_files,
+                                            (c->fleet.nadmin_key_files + 1) * sizeof(char *));
+                if (grown) {
+                    c->fleet.admin_key_files = grown;
+                    grown[c->fleet.nadmin_key_files] = NULL;
+                    rc = set_path(x, &grown[c->fleet.nadmin_key_files], list[i]);
+                    if (rc == 0)
+                        c->fleet.nadmin_key_files++;
+                } else if (rc == 0) {
+                    rc = wb_error_set(WB_E_NOMEM, "out of memory");
+                }
+                free(list[i]);
+            }
+            free(list);
+        }
+    } else if (!strcmp(section, "policy")) {
+        if (!strcmp(key, "cvss_threshold")) {
+            char *end;
+            double d = strtod(v, &end);
+            if (*v && !*end && d >= 0.0 && d <= 10.0) {
+                c->fleet.cvss_threshold = d;
+                rc = 0;
+            } else {
+                rc = wb_error_set(WB_E_INVALID, "'%s' is not a CVSS score 0..10", v);
+            }
+        } else if (!strcmp(key, "attest_period_s") &&
+                   (rc = parse_uint(&n, v, 60, 365ull * 86400)) == 0) {
+            c->fleet.attest_period_s = (int64_t)n;
+        } else if (!strcmp(key, "overdue_scan_s") &&
+                   (rc = parse_uint(&n, v, 1, 86400)) == 0) {
+            c->fleet.overdue_scan_s = (unsigned)n;
+        }
     } else if (!strncmp(section, "issuer ", 7) && section[7]) {
         wb_issuer *is = issuer_named(s, section + 7);
         rc = is ? issuer_key(x, is, key, v) : wb_error_set(WB_E_NOMEM, "out of memory");
@@ -329,5 +370,15 @@ int wb_server_config_dev(wb_server_config *c, const char *dir)
         return rc;
     if (!c->service.name && (rc = set_str(&c->service.name, "localhost/waybill-dev")))
         return rc;
+    /* the operator admin key of development mode, made by the server */
+    if (c->fleet.nadmin_key_files == 0) {
+        c->fleet.admin_key_files = calloc(1, sizeof(char *));
+        if (!c->fleet.admin_key_files)
+            return wb_error_set(WB_E_NOMEM, "out of memory");
+        snprintf(buf, sizeof(buf), "%s/admin.key", dir);
+        if ((rc = set_str(&c->fleet.admin_key_files[0], buf)))
+            return rc;
+        c->fleet.nadmin_key_files = 1;
+    }
     return 0;
 }

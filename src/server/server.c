@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -466,6 +467,35 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     srv_log("warn", "msg=\"http: %s\"", msg);
 }
 
+/* development mode: the operator admin key is created beside the log */
+static int make_dev_admin_key(const wb_fleet_options *f)
+{
+    struct stat sb;
+    wb_key *k;
+    char pub[4200];
+    int rc;
+    if (f->nadmin_key_files == 0 || stat(f->admin_key_files[0], &sb) == 0)
+        return 0;
+    {
+        char dir[4200];
+        char *slash;
+        snprintf(dir, sizeof(dir), "%s", f->admin_key_files[0]);
+        slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            mkdir(dir, 0700); /* the data directory, if it is new */
+        }
+    }
+    rc = wb_key_generate(&k, WB_ALG_ES256);
+    if (rc == 0)
+        rc = wb_key_write_file(k, f->admin_key_files[0], 1);
+    snprintf(pub, sizeof(pub), "%s.pub", f->admin_key_files[0]);
+    if (rc == 0 && stat(pub, &sb) != 0)
+        rc = wb_key_write_file(k, pub, 0);
+    wb_key_free(k);
+    return rc;
+}
+
 int wb_server_start(wb_server **out, const wb_server_config *c)
 {
     wb_server *s = calloc(1, sizeof(*s));
@@ -499,7 +529,21 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         pthread_cond_init(&s->timer_cond, &a);
         pthread_condattr_destroy(&a);
     }
-    rc = wb_service_open(&s->svc, &c->service);
+    {
+        /* the provenance rules ride on a copy of the service configuration;
+         * the service owns what they allocate (hooks.destroy) */
+        wb_service_config sc = c->service;
+        if (sc.dev)
+            rc = make_dev_admin_key(&c->fleet);
+        else
+            rc = 0;
+        if (rc == 0)
+            rc = wb_fleet_attach(&sc, &c->fleet);
+        if (rc == 0)
+            rc = wb_service_open(&s->svc, &sc);
+        else if (sc.hooks.destroy)
+            sc.hooks.destroy(sc.hooks.ctx);
+    }
     if (rc) {
         pthread_cond_destroy(&s->timer_cond);
         pthread_mutex_destroy(&s->mu);

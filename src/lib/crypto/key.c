@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,14 +111,49 @@ static size_t pub_raw_len(wb_alg alg)
 }
 
 /*
+ * wb_crypto_ec_curve finds the named curve of an EC key: its NID and, when
+ * name is not NULL, OpenSSL's name for it (name_cap bytes). Keys with
+ * explicit curve parameters, or without a named curve, are WB_E_INVALID
+ * ("unsupported key type: ...").
+ */
+int wb_crypto_ec_curve(const EVP_PKEY *pkey, int *nid, char *name, size_t name_cap)
+{
+    char buf[80], enc[32];
+    size_t nlen;
+    int n;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, enc,
+                                       sizeof(enc), &nlen) &&
+        strcmp(enc, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 0) {
+        ERR_clear_error();
+        return wb_error_set(WB_E_INVALID,
+                            "unsupported key type: EC key with explicit curve "
+                            "parameters, want a named curve (RFC 5480)");
+    }
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, buf,
+                                        sizeof(buf), &nlen)) {
+        ERR_clear_error();
+        return wb_error_set(WB_E_INVALID,
+                            "unsupported key type: EC key without a named curve");
+    }
+    n = OBJ_txt2nid(buf);
+    if (n == NID_undef)
+        n = EC_curve_nist2nid(buf);
+    ERR_clear_error();
+    *nid = n;
+    if (name && name_cap)
+        snprintf(name, name_cap, "%s", buf);
+    return 0;
+}
+
+/*
  * detect_alg names the waybill algorithm of pkey: Ed25519, or EC on the named
  * curve P-256 or P-384. Everything else is WB_E_INVALID.
  */
 static int detect_alg(EVP_PKEY *pkey, wb_alg *alg)
 {
-    char name[80], enc[32];
-    size_t nlen;
-    int nid;
+    char name[80];
+    int nid, rc;
 
     if (EVP_PKEY_is_a(pkey, "ED25519")) {
         *alg = WB_ALG_ED25519;
@@ -130,24 +166,8 @@ static int detect_alg(EVP_PKEY *pkey, wb_alg *alg)
                             "unsupported key type %s: want Ed25519, EC P-256 or EC P-384",
                             t ? t : "(unnamed)");
     }
-    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, enc,
-                                       sizeof(enc), &nlen) &&
-        strcmp(enc, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 0) {
-        ERR_clear_error();
-        return wb_error_set(WB_E_INVALID,
-                            "unsupported key type: EC key with explicit curve "
-                            "parameters, want a named curve (RFC 5480)");
-    }
-    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name,
-                                        sizeof(name), &nlen)) {
-        ERR_clear_error();
-        return wb_error_set(WB_E_INVALID,
-                            "unsupported key type: EC key without a named curve");
-    }
-    nid = OBJ_txt2nid(name);
-    if (nid == NID_undef)
-        nid = EC_curve_nist2nid(name);
-    ERR_clear_error();
+    if ((rc = wb_crypto_ec_curve(pkey, &nid, name, sizeof(name))) != 0)
+        return rc;
     if (nid == NID_X9_62_prime256v1) {
         *alg = WB_ALG_ES256;
         return 0;
@@ -236,30 +256,30 @@ int wb_key_is_private(const wb_key *key)
 /* ---- PEM ---- */
 
 /*
- * wb_key_from_pem reads exactly one PEM block labelled "PRIVATE KEY" (PKCS#8,
- * unencrypted) or "PUBLIC KEY" (SPKI). It decodes the block itself rather
- * than through PEM_read_bio_PrivateKey, which would also accept legacy
- * "EC PRIVATE KEY" blocks and prompt on the terminal for the passphrase of
- * an encrypted one.
+ * wb_crypto_pem_read_one reads exactly one PEM block (RFC 7468) from
+ * pem[0..len): its label and its decoded bytes. It decodes the block itself
+ * rather than through PEM_read_bio_PrivateKey, which would also accept
+ * legacy "EC PRIVATE KEY" blocks and prompt on the terminal for the
+ * passphrase of an encrypted one. A second block, or encapsulated headers
+ * (an encrypted legacy key), are refused.
  */
-int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
+int wb_crypto_pem_read_one(char **name, unsigned char **data, long *dlen, const char *pem,
+                           size_t len)
 {
     BIO *bio;
-    char *name = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    const unsigned char *p;
-    long dlen = 0;
-    EVP_PKEY *pkey = NULL;
-    int is_private = 0, rc;
+    char *header = NULL;
+    int more, rc = 0;
 
-    *out = NULL;
+    *name = NULL;
+    *data = NULL;
+    *dlen = 0;
     if (len > WB_PEM_MAX)
         return wb_error_set(WB_E_LIMIT, "PEM key is %zu bytes, over the %d-byte limit",
                             len, WB_PEM_MAX);
     bio = BIO_new_mem_buf(pem, (int)len);
     if (!bio)
         return wb_crypto_ossl_fail(WB_E_NOMEM, "cannot read PEM");
-    if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+    if (!PEM_read_bio(bio, name, &header, data, dlen)) {
         BIO_free(bio);
         return wb_crypto_ossl_fail(WB_E_INVALID, "no PEM key block found");
     }
@@ -268,23 +288,46 @@ int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
         char *n2 = NULL, *h2 = NULL;
         unsigned char *d2 = NULL;
         long l2 = 0;
-        int more = PEM_read_bio(bio, &n2, &h2, &d2, &l2);
+        more = PEM_read_bio(bio, &n2, &h2, &d2, &l2);
         if (more)
             OPENSSL_clear_free(d2, (size_t)l2);
         OPENSSL_free(n2);
         OPENSSL_free(h2);
         ERR_clear_error();
         BIO_free(bio);
-        if (more) {
-            rc = wb_error_set(WB_E_INVALID, "PEM holds more than one block");
-            goto done;
-        }
     }
-    if (header && header[0] != '\0') {
+    if (more)
+        rc = wb_error_set(WB_E_INVALID, "PEM holds more than one block");
+    else if (header && header[0] != '\0')
         rc = wb_error_set(WB_E_INVALID, "PEM block '%s' is encrypted or has headers; "
-                          "want an unencrypted key", name);
-        goto done;
+                          "want an unencrypted key", *name);
+    OPENSSL_free(header);
+    if (rc) {
+        OPENSSL_free(*name);
+        OPENSSL_clear_free(*data, *dlen > 0 ? (size_t)*dlen : 0);
+        *name = NULL;
+        *data = NULL;
+        *dlen = 0;
     }
+    return rc;
+}
+
+/*
+ * wb_key_from_pem reads exactly one PEM block labelled "PRIVATE KEY" (PKCS#8,
+ * unencrypted) or "PUBLIC KEY" (SPKI).
+ */
+int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
+{
+    char *name = NULL;
+    unsigned char *data = NULL;
+    const unsigned char *p;
+    long dlen = 0;
+    EVP_PKEY *pkey = NULL;
+    int is_private = 0, rc;
+
+    *out = NULL;
+    if ((rc = wb_crypto_pem_read_one(&name, &data, &dlen, pem, len)) != 0)
+        return rc;
     p = data;
     if (strcmp(name, "PRIVATE KEY") == 0) {
         PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, dlen);
@@ -319,7 +362,6 @@ int wb_key_from_pem(wb_key **out, const char *pem, size_t len)
     rc = key_wrap(out, pkey, is_private);
 done:
     OPENSSL_free(name);
-    OPENSSL_free(header);
     OPENSSL_clear_free(data, dlen > 0 ? (size_t)dlen : 0);
     return rc;
 }
@@ -742,4 +784,9 @@ int wb_key_verify(const wb_key *key, const uint8_t *sig, size_t sig_len, const v
         return wb_error_set(WB_E_VERIFY, "%s signature does not verify",
                             wb_alg_name(key->alg));
     return 0;
+}
+
+EVP_PKEY *wb_crypto_key_pkey(const wb_key *key)
+{
+    return key->pkey;
 }

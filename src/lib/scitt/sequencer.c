@@ -327,7 +327,7 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     pthread_cond_broadcast(&svc->done);
     pthread_mutex_unlock(&svc->mu);
     if (svc->cfg.hooks.batch_end)
-        svc->cfg.hooks.batch_end(svc->cfg.hooks.ctx, svc, rc == 0);
+        svc->cfg.hooks.batch_end(svc->cfg.hooks.ctx, svc, store, rc == 0);
     /* completion callbacks run without the lock (they may resume I/O) */
     for (size_t i = 0; i < n; i++)
         if (batch[i]->fn)
@@ -353,8 +353,21 @@ static void *sequencer_main(void *arg)
     for (;;) {
         struct timespec deadline;
         size_t n = 0;
-        while (!svc->head && !svc->stopping)
-            pthread_cond_wait(&svc->work, &svc->mu);
+        while (!svc->head && !svc->stopping) {
+            if (svc->cfg.hooks.idle) {
+                /* wake once a second to let the layer above run its timers */
+                struct timespec tick;
+                deadline_after(&tick, 1000);
+                if (pthread_cond_timedwait(&svc->work, &svc->mu, &tick) == ETIMEDOUT &&
+                    !svc->head && !svc->stopping) {
+                    pthread_mutex_unlock(&svc->mu);
+                    svc->cfg.hooks.idle(svc->cfg.hooks.ctx, svc, wb_log_store(svc->seq_log));
+                    pthread_mutex_lock(&svc->mu);
+                }
+            } else {
+                pthread_cond_wait(&svc->work, &svc->mu);
+            }
+        }
         if (!svc->head && svc->stopping)
             break;
         /*

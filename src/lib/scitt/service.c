@@ -638,7 +638,7 @@ int wb_service_open(wb_service **out, const wb_service_config *cfg)
     if (cfg->dev && (rc = scitt_load_dev_issuers(svc)) != 0)
         goto fail;
     if (cfg->hooks.open && (rc = cfg->hooks.open(cfg->hooks.ctx,
-                                                 wb_log_store(svc->seq_log))) != 0)
+                                                 wb_log_store(svc->seq_log), svc)) != 0)
         goto fail;
     rc = ensure_receipt_sig(svc);
     if (rc == 0)
