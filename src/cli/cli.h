@@ -85,5 +85,8 @@ extern const wb_cli_cmd wb_cmd_sign;
 extern const wb_cli_cmd wb_cmd_submit;
 extern const wb_cli_cmd wb_cmd_verify;
 extern const wb_cli_cmd wb_cmd_serve;
+extern const wb_cli_cmd wb_cmd_issuer_add;
+extern const wb_cli_cmd wb_cmd_issuer_update;
+extern const wb_cli_cmd wb_cmd_issuer_retire;
 
 #endif
