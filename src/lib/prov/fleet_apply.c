@@ -279,8 +279,14 @@ static int apply_attestation(wb_store *s, const wb_fleet_entry *e)
                            " iat) VALUES ($1, $2, $3, $4, $5, $6)", a, 6);
     if (rc == 0)
         rc = fleet_touch(s, e, p->target);
-    for (size_t i = 0; rc == 0 && i < p->nseen; i++)
+    for (size_t i = 0; rc == 0 && i < p->nseen; i++) {
+        wb_sql_value b[3] = {WB_SQL_I(e->index), WB_SQL_S(p->seen[i].slot),
+                             WB_SQL_S(p->seen[i].id)};
         rc = fleet_touch(s, e, p->seen[i].id);
+        if (rc == 0)
+            rc = fleet_exec(s, "INSERT INTO fleet_attestation_slots (idx, slot, device) VALUES"
+                               " ($1, $2, $3) ON CONFLICT DO NOTHING", b, 3);
+    }
     if (rc == 0 && pass) {
         wb_sql_value b[3] = {WB_SQL_I(e->index), WB_SQL_I(e->iat), WB_SQL_S(p->target)};
         rc = fleet_exec(s, "UPDATE fleet_devices SET attested_idx = $1, attested_iat = $2 "

@@ -55,6 +55,8 @@ static const char schema[] =
     " device TEXT NOT NULL, site TEXT NOT NULL, phase TEXT NOT NULL, verdict TEXT NOT NULL,"
     " iat INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS fleet_attestations_device ON fleet_attestations (device);"
+    "CREATE TABLE IF NOT EXISTS fleet_attestation_slots (idx INTEGER NOT NULL,"
+    " slot TEXT NOT NULL, device TEXT NOT NULL, PRIMARY KEY (idx, slot));"
     "CREATE TABLE IF NOT EXISTS fleet_findings (id TEXT PRIMARY KEY, rule TEXT NOT NULL,"
     " tag TEXT NOT NULL, device TEXT NOT NULL, site TEXT NOT NULL, reason TEXT NOT NULL,"
     " evidence TEXT NOT NULL, issuer TEXT NOT NULL, idx INTEGER NOT NULL,"
@@ -68,6 +70,7 @@ static const char drop[] =
     "DROP TABLE IF EXISTS fleet_placements; DROP TABLE IF EXISTS fleet_shipments;"
     "DROP TABLE IF EXISTS fleet_firmware; DROP TABLE IF EXISTS fleet_reviews;"
     "DROP TABLE IF EXISTS fleet_revocations; DROP TABLE IF EXISTS fleet_attestations;"
+    "DROP TABLE IF EXISTS fleet_attestation_slots;"
     "DROP TABLE IF EXISTS fleet_findings;";
 
 int wb_fleet_schema(wb_store *s)
@@ -277,6 +280,7 @@ int wb_fleet_dump(wb_store *s, char **out, size_t *len)
         "SELECT * FROM fleet_reviews ORDER BY idx",
         "SELECT * FROM fleet_revocations ORDER BY idx",
         "SELECT * FROM fleet_attestations ORDER BY idx",
+        "SELECT * FROM fleet_attestation_slots ORDER BY idx, slot",
         "SELECT * FROM fleet_findings ORDER BY id",
     };
     wb_buf b;
