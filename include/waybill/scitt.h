@@ -188,6 +188,18 @@ int wb_service_transparent(wb_service *svc, const uint8_t id[32], uint8_t **out,
                            size_t *len);
 /* the latest signed checkpoint */
 int wb_service_checkpoint(wb_service *svc, char **note, size_t *len);
+/*
+ * the transparent statement of the entry at index, with its receipt made
+ * against the tree of size leaves (a size the log signed: see
+ * wb_service_checkpoint), so that every receipt of a bundle proves
+ * inclusion under the same root as its checkpoint
+ */
+int wb_service_transparent_at(wb_service *svc, uint64_t index, uint64_t size, uint8_t **out,
+                              size_t *len);
+/* the calling thread's own handle of the log's store (owned by the service) */
+int wb_service_thread_store(wb_service *svc, wb_store **out);
+/* the log's verifier key string ("<origin>+<id>+<key>", malloc'd) */
+int wb_service_log_key(wb_service *svc, char **out);
 /* a tile or entry bundle by its tlog-tiles path */
 int wb_service_tile(wb_service *svc, const char *path, size_t path_len,
                     uint8_t **data, size_t *len);

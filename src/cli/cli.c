@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "waybill/client.h"
 #include "waybill/error.h"
 #include "waybill/util.h"
 
@@ -119,6 +120,37 @@ int cli_parse_u64(const wb_cli_cmd *cmd, const char *what, const char *s,
                                wb_error_message());
     *out = v;
     return 0;
+}
+
+int cli_get_json(json_t **out, const char *base, const char *path)
+{
+    char url[4200];
+    wb_http_response r;
+    json_error_t err;
+    int rc = wb_http_join(url, sizeof(url), base, path);
+    if (rc == 0)
+        rc = wb_http_request(&r, "GET", url, NULL, 0, NULL, "application/json", 60);
+    if (rc)
+        return rc;
+    if (r.status != 200) {
+        char title[256], detail[1024];
+        wb_http_problem(&r, title, sizeof(title), detail, sizeof(detail));
+        rc = wb_error_set(r.status == 404 ? WB_E_NOTFOUND
+                          : r.status < 500 ? WB_E_INVALID
+                                           : WB_E_INTERNAL,
+                          "%s: HTTP %ld %s%s%s", url, r.status, title, detail[0] ? ": " : "",
+                          detail);
+    } else if (!(*out = json_loadb((const char *)r.body, r.len, 0, &err))) {
+        rc = wb_error_set(WB_E_INVALID, "%s: the answer is not JSON: %s", url, err.text);
+    }
+    wb_http_response_cleanup(&r);
+    return rc;
+}
+
+const char *cli_str(json_t *o, const char *k, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : dflt;
 }
 
 void cli_print_json(json_t *obj)

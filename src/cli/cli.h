@@ -68,6 +68,16 @@ int cli_parse(const wb_cli_cmd *cmd, int argc, char **argv, cli_opt *opts,
 int cli_parse_u64(const wb_cli_cmd *cmd, const char *what, const char *s,
                   unsigned long long *out);
 
+/*
+ * cli_get_json fetches base+path and parses the JSON answer; a problem
+ * details answer becomes an error (WB_E_NOTFOUND for 404, WB_E_INVALID for
+ * other 4xx, WB_E_INTERNAL for 5xx) with the service's detail.
+ */
+int cli_get_json(json_t **out, const char *base, const char *path);
+
+/* the string member k of o, or dflt */
+const char *cli_str(json_t *o, const char *k, const char *dflt);
+
 /* prints a JSON object to stdout with a newline and frees it */
 void cli_print_json(json_t *obj);
 
@@ -88,5 +98,11 @@ extern const wb_cli_cmd wb_cmd_serve;
 extern const wb_cli_cmd wb_cmd_issuer_add;
 extern const wb_cli_cmd wb_cmd_issuer_update;
 extern const wb_cli_cmd wb_cmd_issuer_retire;
+extern const wb_cli_cmd wb_cmd_device_show;
+extern const wb_cli_cmd wb_cmd_device_tree;
+extern const wb_cli_cmd wb_cmd_device_export;
+extern const wb_cli_cmd wb_cmd_fleet;
+extern const wb_cli_cmd wb_cmd_findings;
+extern const wb_cli_cmd wb_cmd_reindex;
 
 #endif

@@ -19,6 +19,7 @@
 #include "waybill/client.h"
 #include "waybill/cose.h"
 #include "waybill/error.h"
+#include "waybill/passport.h"
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
@@ -31,6 +32,8 @@ const wb_cli_cmd wb_cmd_verify = {
     .usage =
         "usage: waybill verify FILE (--service-key KEYFILE | --url URL [--save-keys F])\n"
         "                      [--receipt RECEIPT] [--issuer-key PEM] [--json]\n"
+        "       waybill verify --passport FILE [--service-key F] [--log-key K]\n"
+        "                      [--admin-key PEM] [--json]\n"
         "\n"
         "FILE is a transparent statement (receipts in header 394), or with\n"
         "--receipt a signed statement and its receipt. Every receipt must verify:\n"
@@ -51,6 +54,12 @@ const wb_cli_cmd wb_cmd_verify = {
         "The issuer's signature is checked with the statement's x5chain leaf, or\n"
         "with --issuer-key; otherwise (or for an algorithm waybill does not\n"
         "implement, such as PS384) it is reported as not checked.\n"
+        "\n"
+        "With --passport FILE (from 'waybill device export') it checks every claim of\n"
+        "a device passport instead: receipts under the passport's one checkpoint\n"
+        "(--log-key pins the log key, --service-key the receipt keys), and each\n"
+        "issuer's signature with the keys the ledger's governance entries registered\n"
+        "(--admin-key PEM also checks the governance entries themselves).\n"
         "\n"
         "exit codes: 0 verified, 1 a receipt or signature did not verify,\n"
         "            2 usage, 3 malformed input, 4 file or URL not found\n",
@@ -282,13 +291,93 @@ static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
     return rc ? rc : 1;
 }
 
+/* --passport: every claim of a device passport, offline */
+static int verify_passport(const cli_args *a, const char *path, const char *keys_s,
+                           const char *logkey_s, const char *admin_s)
+{
+    uint8_t *data = NULL, *keys = NULL;
+    size_t len, klen = 0;
+    char logkey[1024] = "";
+    wb_passport_trust trust;
+    json_t *report = NULL, *e;
+    size_t i;
+    int rc;
+
+    memset(&trust, 0, sizeof(trust));
+    if (a->npos != 0)
+        return cli_usage_error(&wb_cmd_verify, "--passport FILE takes no other file");
+    rc = wb_file_read(path, WB_PASSPORT_MAX, &data, &len);
+    if (rc == 0 && keys_s) {
+        /* pinned service keys: a COSE Key Set file */
+        rc = wb_file_read(keys_s, 1 << 20, &keys, &klen);
+        trust.service_keys = keys;
+        trust.service_keys_len = klen;
+    }
+    if (rc == 0 && logkey_s) {
+        uint8_t *k;
+        size_t kl;
+        if (wb_file_read(logkey_s, sizeof(logkey) - 1, &k, &kl) == 0) {
+            while (kl > 0 && (k[kl - 1] == '\n' || k[kl - 1] == '\r'))
+                kl--;
+            memcpy(logkey, k, kl);
+            logkey[kl] = '\0';
+            free(k);
+        } else {
+            snprintf(logkey, sizeof(logkey), "%s", logkey_s);
+        }
+        trust.log_key = logkey;
+    }
+    if (admin_s) {
+        trust.admin_key_files = &admin_s;
+        trust.nadmin = 1;
+    }
+    if (rc) {
+        free(data);
+        free(keys);
+        return cli_fail("verify", rc);
+    }
+    rc = wb_passport_verify(&report, data, len, &trust);
+    free(data);
+    free(keys);
+    if (a->json) {
+        cli_print_json(report);
+    } else {
+        printf("passport of device %s (service '%s', checkpoint of %lld entries)\n",
+               cli_str(report, "device", "?"), cli_str(report, "service", "?"),
+               (long long)json_integer_value(json_object_get(report, "tree_size")));
+        printf("  service keys: %s\n  log key: %s\n", cli_str(report, "service_keys", "?"),
+               cli_str(report, "log_key", "?"));
+        json_array_foreach(json_object_get(report, "entries"), i, e) {
+            if (json_is_true(json_object_get(e, "ok")))
+                printf("  entry %-7lld OK   %-12s %s%s%s\n",
+                       (long long)json_integer_value(json_object_get(e, "index")),
+                       cli_str(e, "kind", "?"), cli_str(e, "issuer", "?"),
+                       json_object_get(e, "signature") ? " (signature not checked: " : "",
+                       json_object_get(e, "signature") ? "no admin key pinned)" : "");
+            else
+                printf("  entry %-7lld FAILED: %s\n",
+                       (long long)json_integer_value(json_object_get(e, "index")),
+                       cli_str(e, "failed", "?"));
+        }
+        printf("  manifest: %s\n", cli_str(report, "manifest", "?"));
+        if (json_object_get(report, "error"))
+            printf("  error: %s\n", cli_str(report, "error", ""));
+        printf("%s\n", rc == 0 ? "passport: every claim verified" : "passport: NOT verified");
+        json_decref(report);
+    }
+    if (rc && rc != WB_E_VERIFY)
+        fprintf(stderr, "waybill verify: %s\n", wb_error_message());
+    return cli_exit_code(rc);
+}
+
 static int run(int argc, char **argv)
 {
     const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL,
-               *save_s = NULL;
+               *save_s = NULL, *passport_s = NULL, *logkey_s = NULL, *admin_s = NULL;
     cli_opt opts[] = {{"--service-key", &keys_s}, {"--url", &url},
                       {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s},
-                      {"--save-keys", &save_s}};
+                      {"--save-keys", &save_s},  {"--passport", &passport_s},
+                      {"--log-key", &logkey_s},  {"--admin-key", &admin_s}};
     char *pos[1], why[256] = "";
     cli_args a;
     keyring ring = {0};
@@ -300,9 +389,11 @@ static int run(int argc, char **argv)
     json_t *jr = NULL;
     int rc, failed = 0, issuer = 0;
 
-    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 5, &a, pos, 1);
+    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 8, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (passport_s)
+        return verify_passport(&a, passport_s, keys_s, logkey_s, admin_s);
     if (a.npos != 1)
         return cli_usage_error(&wb_cmd_verify, "expected one FILE");
     if (!keys_s == !url)

@@ -9,6 +9,11 @@
  *   GET /checkpoint                    C2SP checkpoint (signed note)
  *   GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>]   C2SP tlog-tiles
  *   GET /proofs/consistency?old=N[&new=M]   consistency proof (docs/proofs.md)
+ *   GET /devices/{id}                  a device's journey (JSON, with receipts)
+ *   GET /devices/{id}/tree             the tree under a rack or blade
+ *   GET /devices/{id}/passport         the device passport (CBOR)
+ *   GET /fleet[?state=S]               fleet compliance
+ *   GET /findings[?status=&tag=&device=&rule=]
  *   GET /metrics, GET /healthz
  */
 #include "server_int.h"
@@ -19,6 +24,8 @@
 
 #include "waybill/error.h"
 #include "waybill/log.h"
+#include "waybill/passport.h"
+#include "waybill/query.h"
 #include "waybill/util.h"
 
 static enum MHD_Result respond(wb_server *s, struct MHD_Connection *c, unsigned status,
@@ -145,6 +152,85 @@ static enum MHD_Result get_consistency(wb_server *s, struct MHD_Connection *c)
     return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len, "no-cache");
 }
 
+static enum MHD_Result send_json(wb_server *s, struct MHD_Connection *c, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!text)
+        return problem(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
+                       "out of memory encoding JSON");
+    return respond(s, c, MHD_HTTP_OK, "application/json", text, strlen(text), "no-store");
+}
+
+/* the receipt of each journey entry, base64, so the answer stands alone */
+static void add_receipts(wb_server *s, json_t *journey)
+{
+    json_t *entries = json_object_get(journey, "entries"), *e;
+    size_t i;
+    json_array_foreach(entries, i, e) {
+        const char *hex = json_string_value(json_object_get(e, "entry_id"));
+        uint8_t id[32], *receipt;
+        size_t rlen;
+        if (!hex || wb_hex_decode(id, 32, hex, strlen(hex)) != 0)
+            continue;
+        if (wb_service_receipt(s->svc, id, &receipt, &rlen, NULL) == 0) {
+            char *b64 = malloc(wb_base64_encoded_len(rlen) + 1);
+            if (b64) {
+                wb_base64_encode(b64, receipt, rlen);
+                json_object_set_new(e, "receipt", json_string(b64));
+                free(b64);
+            }
+            free(receipt);
+        }
+    }
+}
+
+static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const char *url)
+{
+    const char *p = url + strlen("/devices/");
+    char id[WB_DEVICE_ID_HEX + 1];
+    size_t n = strcspn(p, "/");
+    const char *suffix = p + n;
+    wb_store *store;
+    json_t *o = NULL;
+    int rc;
+    uint8_t raw[32];
+    if (n != WB_DEVICE_ID_HEX || wb_hex_decode(raw, 32, p, n) != 0)
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       "a device id is 64 lowercase hex digits: the SHA-256 of its root of "
+                       "trust's public key");
+    memcpy(id, p, n);
+    id[n] = '\0';
+    if (strcmp(suffix, "/passport") == 0) {
+        uint8_t *pp;
+        size_t len;
+        rc = wb_passport_build(&pp, &len, s->svc, id);
+        if (rc)
+            return lib_error(s, c, rc);
+        return respond(s, c, MHD_HTTP_OK, "application/cbor", pp, len, "no-store");
+    }
+    rc = wb_service_thread_store(s->svc, &store);
+    if (rc == 0) {
+        if (suffix[0] == '\0')
+            rc = wb_query_journey(&o, store, id);
+        else if (strcmp(suffix, "/tree") == 0)
+            rc = wb_query_tree(&o, store, id);
+        else
+            return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found", "no such resource");
+    }
+    if (rc)
+        return lib_error(s, c, rc);
+    if (suffix[0] == '\0')
+        add_receipts(s, o);
+    return send_json(s, c, o);
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    return v && v[0] ? v : NULL;
+}
+
 enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char *method,
                               const char *url)
 {
@@ -201,6 +287,21 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
     }
     if (strcmp(url, "/proofs/consistency") == 0)
         return get_consistency(s, c);
+    if (strncmp(url, "/devices/", 9) == 0)
+        return get_device(s, c, url);
+    if (strcmp(url, "/fleet") == 0 || strcmp(url, "/findings") == 0) {
+        wb_store *store;
+        json_t *o = NULL;
+        rc = wb_service_thread_store(s->svc, &store);
+        if (rc == 0)
+            rc = url[1] == 'f' && url[2] == 'l'
+                     ? wb_query_fleet(&o, store, arg(c, "state"))
+                     : wb_query_findings(&o, store, arg(c, "status"), arg(c, "tag"),
+                                         arg(c, "device"), arg(c, "rule"));
+        if (rc)
+            return lib_error(s, c, rc);
+        return send_json(s, c, o);
+    }
     if (strcmp(url, "/metrics") == 0) {
         char *text;
         rc = srv_metrics_text(s, &text, &len);

@@ -290,6 +290,42 @@ int wb_service_transparent(wb_service *svc, const uint8_t id[32], uint8_t **out,
     return rc;
 }
 
+int wb_service_transparent_at(wb_service *svc, uint64_t index, uint64_t size, uint8_t **out,
+                              size_t *len)
+{
+    wb_log *log;
+    uint8_t *receipt = NULL, *stmt = NULL;
+    size_t rlen, slen;
+    wb_cose_bytes rb;
+    int rc = scitt_thread_log(svc, &log);
+    if (rc == 0)
+        rc = scitt_build_receipt(log, index, size, &receipt, &rlen);
+    if (rc == 0)
+        rc = wb_log_entry(log, index, &stmt, &slen);
+    if (rc == 0) {
+        rb.ptr = receipt;
+        rb.len = rlen;
+        rc = wb_scitt_transparent_statement(out, len, stmt, slen, &rb, 1);
+    }
+    free(receipt);
+    free(stmt);
+    return rc;
+}
+
+int wb_service_thread_store(wb_service *svc, wb_store **out)
+{
+    wb_log *log;
+    int rc = scitt_thread_log(svc, &log);
+    if (rc == 0)
+        *out = wb_log_store(log);
+    return rc;
+}
+
+int wb_service_log_key(wb_service *svc, char **out)
+{
+    return wb_note_verifier_string(out, wb_log_verifier(svc->seq_log));
+}
+
 int wb_service_checkpoint(wb_service *svc, char **note, size_t *len)
 {
     wb_log *log;

@@ -1,0 +1,46 @@
+/*
+ * waybill/query.h: the questions a datacenter asks of the fleet state
+ * (docs/queries.md), answered as JSON (jansson) from the fleet tables, for
+ * the HTTP API and the command line alike.
+ */
+#ifndef WAYBILL_QUERY_H
+#define WAYBILL_QUERY_H
+
+#include <jansson.h>
+
+#include "waybill/store.h"
+
+/*
+ * A device's journey: what the ledger knows of it and every entry that
+ * concerns it, in log order ({"device", "class", ..., "entries": [{"index",
+ * "entry_id", "kind", "issuer", "subject", "iat", "time"}], "findings"}).
+ * WB_E_NOTFOUND if the ledger never mentioned it.
+ */
+int wb_query_journey(json_t **out, wb_store *s, const char *device);
+
+/*
+ * The tree under a rack or blade: each slot's expected device (from
+ * assemblies and replacements) and the device the latest attestation of the
+ * parent saw there, recursively ({"id", "class", "slots": [{"slot",
+ * "expected", "last_attested", "match", "tree": {...}}]}).
+ */
+int wb_query_tree(json_t **out, wb_store *s, const char *device);
+
+/* fleet compliance: devices by state and site, open findings by tag; with
+ * state != NULL also the ids of the devices in that state */
+int wb_query_fleet(json_t **out, wb_store *s, const char *state);
+
+/* findings, newest first; each filter may be NULL */
+int wb_query_findings(json_t **out, wb_store *s, const char *status, const char *tag,
+                      const char *device, const char *rule);
+
+/*
+ * The entries a passport of device holds: the device's own, those of its
+ * ancestors (the parents it is placed in, transitively, as of now), those
+ * of the firmware its last attestation measured and of the reviews of that
+ * firmware, and the governance entries of every issuer that signed one of
+ * them. Log indexes, ascending, without duplicates (malloc'd).
+ */
+int wb_query_passport_entries(uint64_t **idx, size_t *n, wb_store *s, const char *device);
+
+#endif
