@@ -235,4 +235,11 @@ int wb_safe_sfr_parse(wb_safe_report *r, const uint8_t *json, size_t len);
  */
 int wb_safe_corim_parse(wb_safe_report *r, const uint8_t *cbor, size_t len);
 
+/*
+ * wb_safe_digest_note: NULL if the report names the SHA-384 of the firmware
+ * it reviewed, else why its review statement carries no firmware_digest (it
+ * is registered all the same, but matches no measured image).
+ */
+const char *wb_safe_digest_note(const wb_safe_report *rep);
+
 #endif

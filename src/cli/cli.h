@@ -104,5 +104,7 @@ extern const wb_cli_cmd wb_cmd_device_export;
 extern const wb_cli_cmd wb_cmd_fleet;
 extern const wb_cli_cmd wb_cmd_findings;
 extern const wb_cli_cmd wb_cmd_reindex;
+extern const wb_cli_cmd wb_cmd_review_import;
+extern const wb_cli_cmd wb_cmd_sim;
 
 #endif

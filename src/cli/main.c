@@ -23,6 +23,8 @@ const wb_cli_cmd *const wb_cli_commands[] = {
     &wb_cmd_fleet,
     &wb_cmd_findings,
     &wb_cmd_reindex,
+    &wb_cmd_review_import,
+    &wb_cmd_sim,
     &wb_cmd_log_init,
     &wb_cmd_log_append,
     &wb_cmd_log_checkpoint,

@@ -189,8 +189,12 @@ static int run(int argc, char **argv)
         printf("verified: %s %s with %s (kid \"%s\")\n", wb_safe_format_name(rep.format),
                rep.alg, key_paths[rep.key_index], rep.kid);
         printf("firmware_digest: %s\nframework: %s\nissues: %zu\nwritten: %s\n",
-               p.u.review.firmware_digest, p.u.review.framework, p.u.review.nissues, out);
+               p.u.review.firmware_digest[0] ? p.u.review.firmware_digest : "(none)",
+               p.u.review.framework, p.u.review.nissues, out);
     }
+    if (wb_safe_digest_note(&rep))
+        fprintf(stderr, "waybill review import: note: %s; the review is kept, but no measured "
+                        "firmware counts as reviewed by it\n", wb_safe_digest_note(&rep));
 done:
     for (size_t i = 0; i < nkeys; i++)
         free(pems[i]);

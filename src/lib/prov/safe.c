@@ -248,18 +248,14 @@ static int review_fill(wb_p_review *rv, const wb_safe_report *rep, const uint8_t
     return 0;
 }
 
-/* why a report without a SHA-384 cannot name the firmware it reviewed */
-static int no_digest(const wb_safe_report *rep)
+const char *wb_safe_digest_note(const wb_safe_report *rep)
 {
-    const char *what = rep->fw_sha512[0]     ? "only a SHA-512"
-                       : rep->fw_digest32[0] ? "only a 32-byte value of unnamed algorithm "
-                                               "in fw_hash_sha2_512"
-                                             : "no firmware hash at all";
-    return wb_error_set(WB_E_INVALID,
-                        "the report of '%s' by '%s' names no SHA-384 firmware digest (%s): "
-                        "a review statement names the image it covers by SHA-384, and "
-                        "no other digest stands in for it",
-                        rep->product, rep->srp, what);
+    if (rep->fw_sha384[0])
+        return NULL;
+    return rep->fw_sha512[0]     ? "the report names only a SHA-512 of the firmware"
+           : rep->fw_digest32[0] ? "the report names only a 32-byte value of unnamed "
+                                   "algorithm in fw_hash_sha2_512"
+                                 : "the report names no firmware hash at all";
 }
 
 int wb_safe_import(wb_prov_payload *out, wb_safe_report *report, const uint8_t *data,
@@ -273,11 +269,9 @@ int wb_safe_import(wb_prov_payload *out, wb_safe_report *report, const uint8_t *
         memset(report, 0, sizeof(*report));
     if ((rc = wb_safe_report_verify(&rep, data, len, key_pems, nkeys)) != 0)
         return rc;
-    if (!rep.fw_sha384[0]) {
-        rc = no_digest(&rep);
-        wb_safe_report_cleanup(&rep);
-        return rc;
-    }
+    /* a report without a SHA-384 still imports: the review is on the record,
+     * but it names no image, so no measured firmware counts as reviewed by
+     * it (wb_safe_digest_note says why) */
     if ((rc = review_fill(&out->u.review, &rep, data, len)) != 0) {
         wb_safe_report_cleanup(&rep);
         return rc;

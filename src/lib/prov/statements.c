@@ -746,7 +746,7 @@ static int parse_review(wb_stmt_ctx *c, const json_t *o, wb_p_review *p)
     if ((rc = stmt_object(c, o, fields)) != 0 ||
         (rc = get_hex(c, o, "firmware_digest", p->firmware_digest,
                       sizeof(p->firmware_digest), WB_DIGEST384_HEX, WB_DIGEST384_HEX,
-                      REQUIRED)) != 0 ||
+                      OPTIONAL)) != 0 ||
         (rc = get_name(c, o, "reviewer", p->reviewer, sizeof(p->reviewer), REQUIRED)) != 0 ||
         (rc = get_name(c, o, "framework", p->framework, sizeof(p->framework), REQUIRED)) != 0 ||
         (rc = get_array(c, o, "issues", 0, WB_PROV_LIST_MAX, &issues, OPTIONAL)) != 0)

@@ -462,7 +462,7 @@ static int enc_review(wb_stmt_ctx *c, json_t *o, const wb_p_review *p)
 {
     int rc;
     if ((rc = put_str(c, o, "firmware_digest", p->firmware_digest,
-                      sizeof(p->firmware_digest), 0)) != 0 ||
+                      sizeof(p->firmware_digest), 1)) != 0 ||
         (rc = put_str(c, o, "reviewer", p->reviewer, sizeof(p->reviewer), 0)) != 0 ||
         (rc = put_str(c, o, "framework", p->framework, sizeof(p->framework), 0)) != 0 ||
         (rc = check_list(c, "issues", p->issues, p->nissues, WB_PROV_LIST_MAX)) != 0)
