@@ -68,18 +68,20 @@ static int set_state(wb_store *s, const char *id, const char *state)
 /* state and site of a unit and everything placed under it, transitively */
 static int set_tree(wb_store *s, const char *root, const char *state, const char *site)
 {
-    wb_sql_value a[3] = {WB_SQL_S(state), WB_SQL_S(site), WB_SQL_S(root)};
+    /* parameters numbered in order of first use (waybill/store.h): SQLite
+     * binds $N by position of appearance, not by N */
+    wb_sql_value a[3] = {WB_SQL_S(root), WB_SQL_S(state), WB_SQL_S(site)};
     static const char *with_site =
-        "WITH RECURSIVE tree(id) AS (SELECT $3 UNION SELECT p.child FROM fleet_placements p"
+        "WITH RECURSIVE tree(id) AS (SELECT $1 UNION SELECT p.child FROM fleet_placements p"
         " JOIN tree t ON p.parent = t.id WHERE p.to_idx IS NULL)"
-        " UPDATE fleet_devices SET state = $1, site = $2 WHERE id IN (SELECT id FROM tree)"
+        " UPDATE fleet_devices SET state = $2, site = $3 WHERE id IN (SELECT id FROM tree)"
         " AND decommissioned_idx IS NULL";
     static const char *state_only =
-        "WITH RECURSIVE tree(id) AS (SELECT $3 UNION SELECT p.child FROM fleet_placements p"
+        "WITH RECURSIVE tree(id) AS (SELECT $1 UNION SELECT p.child FROM fleet_placements p"
         " JOIN tree t ON p.parent = t.id WHERE p.to_idx IS NULL)"
-        " UPDATE fleet_devices SET state = $1 WHERE id IN (SELECT id FROM tree)"
-        " AND decommissioned_idx IS NULL AND $2 IS NULL";
-    return fleet_exec(s, site ? with_site : state_only, a, 3);
+        " UPDATE fleet_devices SET state = $2 WHERE id IN (SELECT id FROM tree)"
+        " AND decommissioned_idx IS NULL";
+    return fleet_exec(s, site ? with_site : state_only, a, site ? 3 : 2);
 }
 
 static int apply_issuer(wb_store *s, const wb_fleet_entry *e)
@@ -286,6 +288,12 @@ static int apply_attestation(wb_store *s, const wb_fleet_entry *e)
         if (rc == 0)
             rc = fleet_exec(s, "INSERT INTO fleet_attestation_slots (idx, slot, device) VALUES"
                                " ($1, $2, $3) ON CONFLICT DO NOTHING", b, 3);
+    }
+    for (size_t i = 0; rc == 0 && i < p->nmeasurements; i++) {
+        wb_sql_value m[3] = {WB_SQL_I(e->index), WB_SQL_S(p->measurements[i].component),
+                             WB_SQL_S(p->measurements[i].digest)};
+        rc = fleet_exec(s, "INSERT INTO fleet_attestation_measurements (idx, component, digest)"
+                           " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", m, 3);
     }
     if (rc == 0 && pass) {
         wb_sql_value b[3] = {WB_SQL_I(e->index), WB_SQL_I(e->iat), WB_SQL_S(p->target)};

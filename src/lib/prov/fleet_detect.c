@@ -191,11 +191,15 @@ static place_info placed_elsewhere(det *d, const char *child, const char *parent
     return p;
 }
 
+/* the first 12 hex digits of an id; a ring of buffers, so that one message
+ * can name several devices */
 static const char *short_id(const char *id)
 {
-    static _Thread_local char buf[20];
-    snprintf(buf, sizeof(buf), "%.12s", id);
-    return buf;
+    static _Thread_local char buf[4][20];
+    static _Thread_local unsigned next;
+    char *b = buf[next++ % 4];
+    snprintf(b, sizeof(buf[0]), "%.12s", id);
+    return b;
 }
 
 /* unknown, revoked or decommissioned: the checks any sighting of a device gets */

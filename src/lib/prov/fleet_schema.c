@@ -57,6 +57,8 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS fleet_attestations_device ON fleet_attestations (device);"
     "CREATE TABLE IF NOT EXISTS fleet_attestation_slots (idx INTEGER NOT NULL,"
     " slot TEXT NOT NULL, device TEXT NOT NULL, PRIMARY KEY (idx, slot));"
+    "CREATE TABLE IF NOT EXISTS fleet_attestation_measurements (idx INTEGER NOT NULL,"
+    " component TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (idx, component));"
     "CREATE TABLE IF NOT EXISTS fleet_findings (id TEXT PRIMARY KEY, rule TEXT NOT NULL,"
     " tag TEXT NOT NULL, device TEXT NOT NULL, site TEXT NOT NULL, reason TEXT NOT NULL,"
     " evidence TEXT NOT NULL, issuer TEXT NOT NULL, idx INTEGER NOT NULL,"
@@ -71,6 +73,7 @@ static const char drop[] =
     "DROP TABLE IF EXISTS fleet_firmware; DROP TABLE IF EXISTS fleet_reviews;"
     "DROP TABLE IF EXISTS fleet_revocations; DROP TABLE IF EXISTS fleet_attestations;"
     "DROP TABLE IF EXISTS fleet_attestation_slots;"
+    "DROP TABLE IF EXISTS fleet_attestation_measurements;"
     "DROP TABLE IF EXISTS fleet_findings;";
 
 int wb_fleet_schema(wb_store *s)
@@ -281,6 +284,7 @@ int wb_fleet_dump(wb_store *s, char **out, size_t *len)
         "SELECT * FROM fleet_revocations ORDER BY idx",
         "SELECT * FROM fleet_attestations ORDER BY idx",
         "SELECT * FROM fleet_attestation_slots ORDER BY idx, slot",
+        "SELECT * FROM fleet_attestation_measurements ORDER BY idx, component",
         "SELECT * FROM fleet_findings ORDER BY id",
     };
     wb_buf b;

@@ -62,8 +62,9 @@ int wb_fleet_key_from_spki(wb_key **out, const uint8_t *spki, size_t len)
     wb_base64_encode(b64, spki, len);
     wb_buf_init(&b, 16384);
     wb_buf_add_str(&b, "-----BEGIN PUBLIC KEY-----\n");
-    for (size_t i = 0; b64[i]; i += 64) {
-        size_t n = strlen(b64 + i);
+    /* 64-character lines; stop at the end of the text, not at b64[i] past it */
+    for (size_t i = 0, blen = strlen(b64); i < blen; i += 64) {
+        size_t n = blen - i;
         wb_buf_add(&b, b64 + i, n > 64 ? 64 : n);
         wb_buf_add_str(&b, "\n");
     }
