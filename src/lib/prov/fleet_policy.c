@@ -17,6 +17,7 @@
  */
 #include "fleet_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ typedef struct {
     char status[16];
     char *manufacturers; /* newline-separated */
     char *sites;
+    int64_t changed_idx; /* the entry that last set its CAs */
 } signer;
 
 static void signer_cleanup(signer *g)
@@ -50,9 +52,10 @@ typedef struct {
 static int issuer_row(void *vctx, const wb_sql_value *cols, size_t n)
 {
     issuer_row_ctx *c = vctx;
-    if (n < 4)
+    if (n < 5)
         return 1;
     c->found = 1;
+    c->g->changed_idx = cols[4].i;
     c->g->role = wb_role_from_name(cols[0].s ? cols[0].s : "");
     snprintf(c->g->status, sizeof(c->g->status), "%s", cols[1].s ? cols[1].s : "");
     c->g->manufacturers = strdup(cols[2].s ? cols[2].s : "");
@@ -64,8 +67,8 @@ static int load_issuer(wb_store *s, signer *g, const char *name)
 {
     issuer_row_ctx c = {g, 0};
     wb_sql_value a[1] = {WB_SQL_S(name)};
-    int rc = wb_store_sql(s, "SELECT role, status, manufacturers, sites FROM fleet_issuers "
-                             "WHERE name = $1", a, 1, issuer_row, &c);
+    int rc = wb_store_sql(s, "SELECT role, status, manufacturers, sites, changed_idx FROM "
+                             "fleet_issuers WHERE name = $1", a, 1, issuer_row, &c);
     if (rc < 0)
         return rc;
     if (!c.found)
@@ -330,6 +333,61 @@ static void device_site(wb_store *s, const char *id, char site[WB_PROV_NAME_MAX 
         site[0] = '\0';
 }
 
+/*
+ * Chains already verified: a statement's device chains are checked when it
+ * arrives (HTTP thread) and again when its turn in the log comes
+ * (sequencer). The second check may reuse the first only if nothing it
+ * depends on changed: the key covers the issuer, the entry that last set its
+ * CAs, and every certificate of the chain; the value is the device id. A
+ * direct-mapped table: a collision only costs a re-verification.
+ */
+#define CHAIN_CACHE (1u << 16)
+static struct {
+    uint8_t key[32];
+    char id[65];
+} chain_cache[CHAIN_CACHE];
+static pthread_mutex_t chain_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void chain_key(uint8_t out[32], const signer *g, const wb_p_device *d)
+{
+    wb_buf b;
+    wb_buf_init(&b, 1u << 20);
+    wb_buf_add_str(&b, g->name);
+    wb_buf_add_u8(&b, 0);
+    wb_buf_add_u64be(&b, (uint64_t)g->changed_idx);
+    for (size_t i = 0; i < d->nchain; i++) {
+        wb_buf_add_u64be(&b, d->chain_len[i]);
+        wb_buf_add(&b, d->chain[i], d->chain_len[i]);
+    }
+    if (wb_buf_error(&b) || wb_sha256(out, b.data, b.len) != 0)
+        memset(out, 0, 32); /* all-zero keys are never stored */
+    wb_buf_cleanup(&b);
+}
+
+static int chain_cached(const uint8_t key[32], char id[65])
+{
+    static const uint8_t zero[32];
+    size_t slot = ((size_t)key[0] | (size_t)key[1] << 8) % CHAIN_CACHE;
+    int hit;
+    if (!memcmp(key, zero, 32))
+        return 0;
+    pthread_mutex_lock(&chain_mu);
+    hit = memcmp(chain_cache[slot].key, key, 32) == 0;
+    if (hit)
+        memcpy(id, chain_cache[slot].id, 65);
+    pthread_mutex_unlock(&chain_mu);
+    return hit;
+}
+
+static void chain_remember(const uint8_t key[32], const char id[65])
+{
+    size_t slot = ((size_t)key[0] | (size_t)key[1] << 8) % CHAIN_CACHE;
+    pthread_mutex_lock(&chain_mu);
+    memcpy(chain_cache[slot].key, key, 32);
+    memcpy(chain_cache[slot].id, id, 65);
+    pthread_mutex_unlock(&chain_mu);
+}
+
 static int check_manifest(wb_store *s, const signer *g, const wb_p_manifest *p)
 {
     der_list cas = {0};
@@ -356,8 +414,16 @@ static int check_manifest(wb_store *s, const signer *g, const wb_p_manifest *p)
     for (size_t i = 0; rc == 0 && i < p->ndevices; i++) {
         const wb_p_device *d = &p->devices[i];
         char id[65];
-        rc = wb_identity_verify(id, (const uint8_t *const *)d->chain, d->chain_len, d->nchain,
-                                (const uint8_t *const *)cas.der, cas.len, cas.n);
+        uint8_t key[32];
+        chain_key(key, g, d);
+        if (chain_cached(key, id)) {
+            rc = 0;
+        } else {
+            rc = wb_identity_verify(id, (const uint8_t *const *)d->chain, d->chain_len,
+                                    d->nchain, (const uint8_t *const *)cas.der, cas.len, cas.n);
+            if (rc == 0)
+                chain_remember(key, id);
+        }
         if (rc)
             rc = wb_error_prefix(WB_E_INVALID, "manifest: devices[%zu].chain does not lead "
                                  "to a CA of issuer '%s'", i, g->name);
