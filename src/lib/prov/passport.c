@@ -99,7 +99,7 @@ int wb_passport_build(uint8_t **out, size_t *len, wb_service *svc, const char *d
     map_put(map, "service_keys", cbor_build_bytestring(keys, klen));
     map_put(map, "log_key", cbor_build_string(logkey));
     map_put(map, "checkpoint", cbor_build_string(note));
-    map_put(map, "entries", cbor_move(entries));
+    map_put(map, "entries", entries); /* map_put moves it */
     entries = NULL;
     *len = cbor_serialize_alloc(map, &buf, &cap);
     if (*len == 0)
