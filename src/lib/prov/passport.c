@@ -386,7 +386,7 @@ int wb_passport_verify(json_t **report_out, const uint8_t *data, size_t len,
                      wb_error_message());
         else if (wb_receipt_verify(&info, recs[0].ptr, recs[0].len, reg, reglen, svc_key_fn,
                                    &t) != 0)
-            snprintf(why, sizeof(why), "receipt: %s", wb_error_message());
+            snprintf(why, sizeof(why), "%s", wb_error_message());
         else if (info.tree_size != cp.size || memcmp(info.root, cp.root, 32) != 0)
             snprintf(why, sizeof(why), "the receipt proves it in a tree of %llu entries, not "
                      "under the checkpoint's root", (unsigned long long)info.tree_size);
