@@ -104,6 +104,9 @@ typedef struct {
     int revoked;
     int64_t revoked_idx;
     int decommissioned;
+    int64_t decommissioned_idx;
+    int64_t placed_idx;      /* the entry that last set its site: an attestation, */
+    int attested;            /* intake or receipt (-1 if none) */
     char state[32];
     char site[WB_PROV_NAME_MAX + 1];
 } devinfo;
@@ -111,13 +114,16 @@ typedef struct {
 static int dev_row(void *vctx, const wb_sql_value *cols, size_t n)
 {
     devinfo *d = vctx;
-    if (n < 5)
+    if (n < 6)
         return 1;
     d->known = 1;
     d->manifest_idx = cols[0].i;
     d->revoked = cols[1].type == WB_SQL_INT;
     d->revoked_idx = cols[1].i;
     d->decommissioned = cols[2].type == WB_SQL_INT;
+    d->decommissioned_idx = cols[2].i;
+    d->attested = cols[5].type == WB_SQL_INT;
+    d->placed_idx = d->attested ? cols[5].i : -1;
     snprintf(d->state, sizeof(d->state), "%s", cols[3].s ? cols[3].s : "");
     snprintf(d->site, sizeof(d->site), "%s", cols[4].s ? cols[4].s : "");
     return 1;
@@ -128,8 +134,9 @@ static devinfo device(det *d, const char *id)
     devinfo info;
     wb_sql_value a[1] = {WB_SQL_S(id)};
     memset(&info, 0, sizeof(info));
-    if (wb_store_sql(d->s, "SELECT manifest_idx, revoked_idx, decommissioned_idx, state, site"
-                           " FROM fleet_devices WHERE id = $1", a, 1, dev_row, &info) < 0)
+    if (wb_store_sql(d->s, "SELECT manifest_idx, revoked_idx, decommissioned_idx, state, site,"
+                           " attested_idx FROM fleet_devices WHERE id = $1", a, 1, dev_row,
+                     &info) < 0)
         d->rc = WB_E_STORE;
     return info;
 }
@@ -218,8 +225,9 @@ static int check_identity(det *d, const char *id, const char *site, const char *
                       where, short_id(id));
     }
     if (info.decommissioned) {
-        raise_finding(d, "revoked-in-service", WB_TAG_EVICT, id, site, "decommissioned", NULL,
-                      0, "%s: device %s was decommissioned and is seen again", where,
+        raise_finding(d, "revoked-in-service", WB_TAG_EVICT, id, site, "decommissioned",
+                      &info.decommissioned_idx, 1,
+                      "%s: device %s was decommissioned and is seen again", where,
                       short_id(id));
     }
     return 1;
@@ -618,7 +626,8 @@ static void detect_attestation(det *d, const wb_p_attestation *p)
      * at another site, with no shipment in between */
     if (info.site[0] && strcmp(info.site, p->site) != 0 &&
         strcmp(info.state, "in-transit") != 0)
-        raise_finding(d, "clone", WB_TAG_EVICT, p->target, p->site, "site", NULL, 0,
+        raise_finding(d, "clone", WB_TAG_EVICT, p->target, p->site, "site",
+                      info.attested ? &info.placed_idx : &info.manifest_idx, 1,
                       "%s: device %s answered at %s, but the ledger has it at %s with no "
                       "shipment since", what, short_id(p->target), p->site, info.site);
     check_slots(d, p->target, p->seen, p->nseen, p->site, what);
