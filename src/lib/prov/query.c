@@ -387,7 +387,8 @@ int wb_query_passport_entries(uint64_t **out, size_t *n, wb_store *s, const char
         free(x.idx);
         return rc;
     }
-    qsort(x.idx, x.n, sizeof(*x.idx), cmp_u64);
+    if (x.n)
+        qsort(x.idx, x.n, sizeof(*x.idx), cmp_u64);
     *out = x.idx;
     *n = x.n;
     return 0;
