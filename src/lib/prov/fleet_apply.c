@@ -20,41 +20,22 @@
 #include "waybill/error.h"
 #include "waybill/util.h"
 
-/* a JSON-ish list "a,b,c" of names for storage (names hold no commas? they
- * may: store them newline-separated, names are single-line) */
+/* names and ids are stored as newline-separated lists (they are single-line) */
 static int join_names(char **out, char *const *names, size_t n)
 {
-    wb_buf b;
-    uint8_t *t;
-    size_t len;
-    int rc;
-    wb_buf_init(&b, 1 << 20);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            wb_buf_add_str(&b, "\n");
-        wb_buf_add_str(&b, names[i]);
-    }
-    rc = wb_buf_finish(&b, &t, &len);
-    if (rc == 0)
-        *out = (char *)t;
-    return rc;
+    return fleet_list_join(out, (const char *const *)names, n);
 }
 
 static int join_ids(char **out, const wb_device_id *ids, size_t n)
 {
-    wb_buf b;
-    uint8_t *t;
-    size_t len;
+    const char **p = calloc(n ? n : 1, sizeof(*p));
     int rc;
-    wb_buf_init(&b, 1 << 20);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            wb_buf_add_str(&b, "\n");
-        wb_buf_add_str(&b, ids[i]);
-    }
-    rc = wb_buf_finish(&b, &t, &len);
-    if (rc == 0)
-        *out = (char *)t;
+    if (!p)
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        p[i] = ids[i];
+    rc = fleet_list_join(out, p, n);
+    free(p);
     return rc;
 }
 

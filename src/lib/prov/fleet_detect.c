@@ -421,37 +421,14 @@ static ship_info shipment(det *d, const char *id)
     return s;
 }
 
-static int list_has(const char *list, const char *item)
-{
-    size_t n = strlen(item);
-    const char *p = list;
-    while (p && *p) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && memcmp(p, item, n) == 0)
-            return 1;
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-static size_t list_count(const char *list)
-{
-    size_t n = 0;
-    if (!list || !*list)
-        return 0;
-    for (const char *p = list; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        n++;
-    return n;
-}
 
 /* the seals of a report equal the shipped ones (as sets) */
 static int seals_match(const char *shipped, char *const *seals, size_t n)
 {
-    if (list_count(shipped) != n)
+    if (fleet_list_count(shipped) != n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!list_has(shipped, seals[i]))
+        if (!fleet_list_has(shipped, seals[i]))
             return 0;
     return 1;
 }
@@ -483,14 +460,14 @@ static void detect_custody(det *d, const wb_p_custody *p)
                           &s.ship_idx, 1, "shipment %s: the seals at receipt differ from "
                           "the seals at shipping", p->shipment);
         for (size_t i = 0; i < p->nunits; i++)
-            if (!list_has(s.units, p->units[i]))
+            if (!fleet_list_has(s.units, p->units[i]))
                 raise_finding(d, "custody-gap", WB_TAG_INVESTIGATE, p->units[i], p->to,
                               "unit", &s.ship_idx, 1, "shipment %s: unit %s is received "
                               "but was not shipped", p->shipment, short_id(p->units[i]));
-        if (list_count(s.units) != p->nunits)
+        if (fleet_list_count(s.units) != p->nunits)
             raise_finding(d, "custody-gap", WB_TAG_INVESTIGATE, NULL, p->to, "count",
                           &s.ship_idx, 1, "shipment %s: %zu units shipped, %zu received",
-                          p->shipment, list_count(s.units), p->nunits);
+                          p->shipment, fleet_list_count(s.units), p->nunits);
     }
     free(s.seals);
     free(s.units);
@@ -517,7 +494,7 @@ static void detect_intake(det *d, const wb_p_intake *p)
     }
     for (size_t i = 0; i < p->nunits && !d->rc; i++) {
         char what[200];
-        if (s.found && !list_has(s.units, p->units[i].id))
+        if (s.found && !fleet_list_has(s.units, p->units[i].id))
             raise_finding(d, "custody-gap", WB_TAG_INVESTIGATE, p->units[i].id, p->site,
                           "intake-unit", &s.ship_idx, 1,
                           "intake: unit %s was not in shipment %s",

@@ -20,4 +20,9 @@ int fleet_entry_hex(wb_store *s, int64_t idx, char out[65]);
 /* records that entry e concerns device */
 int fleet_touch(wb_store *s, const wb_fleet_entry *e, const char *device);
 
+/* newline-separated lists, the form names and ids are stored in */
+int fleet_list_join(char **out, const char *const *items, size_t n);
+int fleet_list_has(const char *list, const char *item);
+size_t fleet_list_count(const char *list);
+
 #endif

@@ -80,20 +80,6 @@ static int load_issuer(wb_store *s, signer *g, const char *name)
     return 0;
 }
 
-/* newline-separated list membership */
-static int in_list(const char *list, const char *item)
-{
-    size_t n = strlen(item);
-    const char *p = list;
-    while (p && *p) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && memcmp(p, item, n) == 0)
-            return 1;
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
 
 typedef struct {
     uint8_t **der;
@@ -318,7 +304,7 @@ static int role_allows(wb_role r, wb_kind k)
 
 static int need_site(const signer *g, const char *site, const char *kind, const char *field)
 {
-    if (in_list(g->sites, site))
+    if (fleet_list_has(g->sites, site))
         return 0;
     return wb_error_set(WB_E_INVALID, "%s: %s '%s' is not one of the sites issuer '%s' "
                         "is registered for", kind, field, site, g->name);
@@ -392,7 +378,7 @@ static int check_manifest(wb_store *s, const signer *g, const wb_p_manifest *p)
 {
     der_list cas = {0};
     int rc;
-    if (!in_list(g->manufacturers, p->manufacturer))
+    if (!fleet_list_has(g->manufacturers, p->manufacturer))
         return wb_error_set(WB_E_INVALID, "manifest: manufacturer '%s' is not one issuer "
                             "'%s' is registered for", p->manufacturer, g->name);
     for (size_t i = 0; i < p->ndevices; i++) {

@@ -162,6 +162,50 @@ int fleet_touch(wb_store *s, const wb_fleet_entry *e, const char *device)
                          "ON CONFLICT DO NOTHING", a, 2);
 }
 
+/* ---- newline-separated lists ---- */
+
+int fleet_list_join(char **out, const char *const *items, size_t n)
+{
+    wb_buf b;
+    uint8_t *t;
+    size_t len;
+    int rc;
+    wb_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            wb_buf_add_str(&b, "\n");
+        wb_buf_add_str(&b, items[i]);
+    }
+    rc = wb_buf_finish(&b, &t, &len);
+    if (rc == 0)
+        *out = (char *)t;
+    return rc;
+}
+
+int fleet_list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    const char *p = list;
+    while (p && *p) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, item, n) == 0)
+            return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+size_t fleet_list_count(const char *list)
+{
+    size_t n = 0;
+    if (!list || !*list)
+        return 0;
+    for (const char *p = list; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n++;
+    return n;
+}
+
 /* ---- decoding an entry ---- */
 
 int wb_fleet_entry_decode(wb_fleet_entry *e, uint64_t index, const uint8_t *stmt,

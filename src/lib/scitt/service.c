@@ -270,24 +270,21 @@ int wb_service_transparent(wb_service *svc, const uint8_t id[32], uint8_t **out,
                            size_t *len)
 {
     wb_log *log;
-    uint8_t *receipt = NULL, *stmt = NULL;
-    size_t rlen, slen;
-    uint64_t idx = 0; /* 0: quiets -O3 maybe-uninitialized */
-    wb_cose_bytes rb;
-    int rc = wb_service_receipt(svc, id, &receipt, &rlen, &idx);
-    if (rc)
-        return rc;
-    rc = scitt_thread_log(svc, &log);
+    uint64_t idx, size;
+    int rc = scitt_thread_log(svc, &log);
     if (rc == 0)
-        rc = wb_log_entry(log, idx, &stmt, &slen);
-    if (rc == 0) {
-        rb.ptr = receipt;
-        rb.len = rlen;
-        rc = wb_scitt_transparent_statement(out, len, stmt, slen, &rb, 1);
+        rc = wb_store_get_entry_id(wb_log_store(log), id, &idx);
+    if (rc == WB_E_NOTFOUND) {
+        /* queued or unknown: the same answer as for the receipt */
+        uint8_t *r = NULL;
+        size_t rl;
+        rc = wb_service_receipt(svc, id, &r, &rl, NULL);
+        free(r);
+        return rc;
     }
-    free(receipt);
-    free(stmt);
-    return rc;
+    if (rc == 0)
+        rc = wb_log_head(log, &size, NULL, NULL, NULL);
+    return rc ? rc : wb_service_transparent_at(svc, idx, size, out, len);
 }
 
 int wb_service_transparent_at(wb_service *svc, uint64_t index, uint64_t size, uint8_t **out,
