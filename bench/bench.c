@@ -13,10 +13,15 @@
  *   5. Bytes on disk per entry in that log.
  *   6. The transparency service under load, next to the ES256 verification
  *      ceiling (service.c).
+ *   7. Provenance at scale: a simulated fleet of 100,000 devices through the
+ *      service, as a ratio to the bare rate of (6), and query latency at
+ *      that size (prov_scale.c).
  *
  * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
  *                      [--waybill BIN] [--conns N] [--load-seconds S]
  *                      [--statements N] [--service-only]
+ *                      [--prov-devices N] [--skip-prov] [--prov-only]
+ *                      [--prov-perf FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 #include "waybill/log.h"
 #include "waybill/merkle.h"
 
+#include "prov_scale.h"
 #include "service.h"
 
 static double now(void)
@@ -249,8 +255,9 @@ int main(int argc, char **argv)
     struct utsname u;
     double sha, app, app_leaf;
     bench_service_opts so = {0};
+    bench_prov_opts po = {0};
     char self[4096], waybill[4200];
-    int service_only = 0, rc = 0;
+    int service_only = 0, skip_prov = 0, prov_only = 0, rc = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--entries") == 0 && i + 1 < argc)
@@ -269,12 +276,23 @@ int main(int argc, char **argv)
             so.statements = (size_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--service-only") == 0)
             service_only = 1;
+        else if (strcmp(argv[i], "--prov-devices") == 0 && i + 1 < argc)
+            po.devices = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--skip-prov") == 0)
+            skip_prov = 1;
+        else if (strcmp(argv[i], "--prov-only") == 0)
+            prov_only = 1;
+        else if (strcmp(argv[i], "--prov-perf") == 0 && i + 1 < argc)
+            po.perf_file = argv[++i];
         else {
             fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
                             "[--dir DIR]\n"
                             "                     [--waybill BIN] [--conns N] "
                             "[--load-seconds S]\n"
-                            "                     [--statements N] [--service-only]\n");
+                            "                     [--statements N] [--service-only]\n"
+                            "                     [--prov-devices N] [--skip-prov] "
+                            "[--prov-only]\n"
+                            "                     [--prov-perf FILE]\n");
             return 2;
         }
     }
@@ -304,6 +322,8 @@ int main(int argc, char **argv)
     printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
            sysconf(_SC_NPROCESSORS_ONLN));
 
+    if (prov_only)
+        goto prov;
     if (service_only)
         goto service;
     sha = bench_sha256();
@@ -319,7 +339,16 @@ int main(int argc, char **argv)
 
 service:
     so.base = base;
+    so.rate_out = &po.bare_rate;
+    so.bytes_out = &po.bare_bytes;
     rc = bench_service(&so);
+
+prov:
+    if (!skip_prov) {
+        po.waybill = so.waybill;
+        po.base = base;
+        rc |= bench_prov(&po);
+    }
 
     if (base == tmp) {
         char cmd[200];

@@ -88,6 +88,10 @@ typedef struct {
     unsigned conns;        /* closed-loop connections (default: 128, then 512) */
     double seconds;        /* each closed-loop window (default 5) */
     size_t statements;     /* pre-signed statements (default 180,000) */
+    /* out, when set: the higher closed-loop rate (registrations/s) and the
+     * statements' average size, for section 7's ratio */
+    double *rate_out;
+    double *bytes_out;
 } bench_service_opts;
 
 /* prints section 6 of `make bench`; 0, or 1 on a failure already reported */

@@ -169,7 +169,8 @@ static const char *const *key_list(int k)
 static void refused(int rc, int code, const char *msg)
 {
     if (rc != code)
-        fail_msg("got %d (%s), want %d with '%s'", rc, wb_error_message(), code, msg);
+        fail_msg("got %d (%s), want %d with '%s'", rc, wb_error_message(), code,
+                 msg ? msg : "");
     if (msg && !strstr(wb_error_message(), msg))
         fail_msg("message '%s' lacks '%s'", wb_error_message(), msg);
 }

@@ -285,6 +285,38 @@ static void check_reindex(simfix *f)
     wb_log_close(log);
 }
 
+/*
+ * (a') blades large enough that one rack's intake would pass the 64 KiB
+ * statement limit (12 blades of 60 parts: ~70 KB of slots): the simulator
+ * splits it into several intake statements, and the fleet is still clean.
+ */
+static void test_large_blades_split_intake(void **state)
+{
+    simfix f;
+    wb_sim_options o;
+    wb_sim_report r;
+    (void)state;
+    simfix_start(&f, "sim-split");
+    simfix_options(&f, &o, "fleet");
+    o.racks = 1;
+    o.blades = 12;
+    o.parts = 60;
+    o.seed = 60;
+    o.write_files = 0;
+    o.progress = progress_quiet;
+    run_sim(&r, &o);
+    assert_int_equal(r.devices, 1 + 12 + 720 + 5);
+    assert_true(r.by_kind[WB_KIND_INTAKE] >= 2);
+    assert_int_equal(settle(&f, 0, 0, 1.5, 30.0), 0);
+    assert_int_equal(sql_count(&f, "SELECT count(*) FROM fleet_findings", NULL, 0), 0);
+    assert_int_equal(sql_count(&f, "SELECT count(*) FROM fleet_shipments WHERE intake_idx IS "
+                                   "NOT NULL", NULL, 0), 1);
+    assert_int_equal(r.by_state[WB_SIM_STATE_IN_PRODUCTION], 1 + 12 + 720);
+    check_states(&f, &r);
+    wb_sim_report_cleanup(&r);
+    simfix_stop(&f);
+}
+
 /* (b) every injection at once, each on its own device */
 static void test_every_anomaly_found(void **state)
 {
@@ -413,6 +445,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_and_names),
         cmocka_unit_test(test_clean_fleet),
+        cmocka_unit_test(test_large_blades_split_intake),
         cmocka_unit_test(test_every_anomaly_found),
         cmocka_unit_test(test_each_anomaly_alone),
     };
