@@ -18,7 +18,14 @@ libjansson-dev
 libinih-dev
 libcurl4-openssl-dev
 libcmocka-dev
+libtss2-dev
+libtss2-tcti-swtpm0
+swtpm
+swtpm-tools
 "
+# libtss2-dev (tpm2-tss ESAPI) and swtpm/swtpm-tools (a software TPM 2.0 and
+# swtpm_setup, which makes its EK certificate) run tests/tpm/test_tpm.c;
+# libtss2-tcti-swtpm0 is the TCTI that talks to swtpm over TCP
 # node and npm run tests/interop/test_transmute.sh (@transmute/cose); asked
 # for only when missing from PATH, so a node installed another way is kept
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"

@@ -139,6 +139,18 @@ int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const c
 /* DER certificate -> PEM text (malloc'd, NUL-terminated) */
 int wb_x509_der_to_pem(char **pem, const uint8_t *der, size_t len);
 
+/*
+ * wb_x509_issued_by checks one link on its own (x509_link.c), as a DICE
+ * alias certificate hangs under its device identity certificate: child's
+ * issuer name equals parent's subject name, and child's signature verifies
+ * with parent's public key. Nothing else: parent need not be a CA (DICE
+ * identity certificates often are not), validity is not looked at. 0;
+ * WB_E_VERIFY saying which of the two failed; WB_E_INVALID if either is
+ * not one DER certificate.
+ */
+int wb_x509_issued_by(const uint8_t *child_der, size_t child_len, const uint8_t *parent_der,
+                      size_t parent_len);
+
 /* a set of trust anchors loaded from PEM files (x509_chain.c) */
 typedef struct wb_x509_anchors wb_x509_anchors;
 

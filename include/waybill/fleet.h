@@ -83,6 +83,14 @@ int wb_fleet_detect(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry 
                     wb_fleet_finding **out, size_t *n);
 void wb_fleet_findings_free(wb_fleet_finding *f, size_t n);
 
+/*
+ * wb_fleet_dry_run: the findings an attestation or intake e would raise if
+ * it were registered now, writing nothing (the verifier's verdict). Open
+ * findings it would repeat are included. e needs kind and payload only.
+ */
+int wb_fleet_dry_run(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry *e,
+                     wb_fleet_finding **out, size_t *n);
+
 /* applies e to the tables */
 int wb_fleet_apply(wb_store *s, const wb_fleet_entry *e);
 
@@ -135,6 +143,19 @@ void wb_fleet_options_cleanup(wb_fleet_options *o);
  */
 struct wb_service_config;
 int wb_fleet_attach(void *service_config, const wb_fleet_options *opt);
+
+/* the rules' configuration of a service with wb_fleet_attach, else NULL */
+struct wb_service;
+const wb_fleet_config *wb_fleet_service_config(const struct wb_service *svc);
+
+/*
+ * wb_fleet_sign_statement: p as a signed statement (cty
+ * application/vnd.waybill.<kind>+json, CWT iss, sub, iat (0: now), kid),
+ * malloc'd; WB_E_LIMIT over WB_STATEMENT_MAX.
+ */
+int wb_fleet_sign_statement(uint8_t **out, size_t *len, const wb_prov_payload *p,
+                            const wb_cose_signer *signer, const uint8_t kid[32],
+                            const char *iss, const char *sub, int64_t iat);
 
 /* the SPKI DER of a public key as a wb_key */
 int wb_fleet_key_from_spki(wb_key **out, const uint8_t *spki, size_t len);

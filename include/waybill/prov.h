@@ -186,6 +186,24 @@ typedef enum {
     WB_PHASE_PERIODIC
 } wb_attest_phase;
 
+/*
+ * the check an answer failed, when it could not be trusted at all (the
+ * same order as wb_evidence_failure in attest.h): its slots and
+ * measurements are then not evidence of anything
+ */
+typedef enum {
+    WB_CHECK_NONE = 0,
+    WB_CHECK_FORMAT,      /* "format" */
+    WB_CHECK_CHAIN,       /* "chain" */
+    WB_CHECK_IDENTITY,    /* "identity" */
+    WB_CHECK_SIGNATURE,   /* "signature" */
+    WB_CHECK_STALE,       /* "stale" */
+    WB_CHECK_UNREACHABLE, /* "unreachable" */
+    WB_CHECK_COUNT
+} wb_failed_check;
+
+const char *wb_failed_check_name(wb_failed_check f);
+
 typedef struct {
     char component[WB_PROV_NAME_MAX + 1]; /* e.g. "bmc", "rot", "nic0" */
     char digest[WB_DIGEST384_HEX + 1];    /* SHA-384, lowercase hex */
@@ -202,6 +220,7 @@ typedef struct {
     wb_measurement *measurements;
     size_t nmeasurements;
     wb_verdict verdict;
+    wb_failed_check failed_check;      /* optional "failed_check"; NONE if absent */
     char **reasons;
     size_t nreasons;
 } wb_p_attestation;

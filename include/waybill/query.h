@@ -43,4 +43,20 @@ int wb_query_findings(json_t **out, wb_store *s, const char *status, const char 
  */
 int wb_query_passport_entries(uint64_t **idx, size_t *n, wb_store *s, const char *device);
 
+/*
+ * What a verifier challenges for target (a device id, or "in-production":
+ * every unit in production): {"target", "units": [{"id", "class", "state",
+ * "site", "serial", "supplier", "depth", "slots"}], "cas": {supplier:
+ * [base64 DER CA certificates]}}. Units are the devices that answer
+ * challenges: the target and every part-holding device under it (a rack's
+ * blades), deepest first so a rack comes after its blades; for
+ * "in-production", every part-holding or unplaced device in production,
+ * racks last. WB_E_NOTFOUND for a device the ledger never mentioned.
+ */
+int wb_query_attest_plan(json_t **out, wb_store *s, const char *target);
+
+/* a shipment: {"shipment", "from", "to", "seals", "units", "ship_index",
+ * "receive_index", "intake_index"}; WB_E_NOTFOUND if never shipped */
+int wb_query_shipment(json_t **out, wb_store *s, const char *shipment);
+
 #endif

@@ -214,6 +214,8 @@ int wb_service_key(wb_service *svc, const char *kid_text, uint8_t **out, size_t 
 /* the transparency configuration (CBOR map) */
 int wb_service_configuration(wb_service *svc, uint8_t **out, size_t *len);
 const char *wb_service_name(const wb_service *svc);
+/* the hooks the service runs (the provenance layer finds its own context) */
+const wb_service_hooks *wb_service_get_hooks(const wb_service *svc);
 /* the receipt signer's kid */
 const uint8_t *wb_service_kid(const wb_service *svc, size_t *len);
 

@@ -28,6 +28,17 @@ typedef struct {
     int log_requests;          /* one log line per request */
     char *port_file;           /* write the bound port here once listening */
     wb_fleet_options fleet;    /* [governance] and [policy]: the provenance rules */
+    /* [attest]: periodic re-attestation of every unit in production */
+    struct {
+        char *devices_url;     /* where devices answer challenges */
+        char *key_file;        /* the datacenter's private signing key */
+        char *issuer;          /* its issuer name in the ledger */
+        char *site;            /* the site it attests */
+        unsigned interval_s;   /* 0: no periodic attestation (default) */
+        unsigned timeout_ms;   /* per challenge (5000) */
+        unsigned threads;      /* challenges in flight (0: 4 per core) */
+        unsigned max_age_s;    /* older evidence is stale (300) */
+    } attest;
 } wb_server_config;
 
 void wb_server_config_init(wb_server_config *c);

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "waybill/crypto.h"
 #include "waybill/prov.h"
 
 #define WB_SIM_RACKS_MAX 10000
@@ -78,6 +79,21 @@ const char *wb_sim_inject_name(wb_sim_inject k);
  */
 int wb_sim_inject_parse(unsigned *mask, const char *list);
 
+/* where a run stops */
+typedef enum {
+    WB_SIM_UNTIL_ALL = 0,       /* the whole journey, to production */
+    WB_SIM_UNTIL_RECEIVED,      /* after the carrier's receipt of every shipment:
+                                   no intake, no revocation after intake, no
+                                   attestation (the datacenter's work is left to
+                                   `waybill intake` / `waybill attest`) */
+    WB_SIM_UNTIL_COUNT
+} wb_sim_until;
+
+/* "all", "received" */
+const char *wb_sim_until_name(wb_sim_until u);
+/* WB_E_INVALID naming the word */
+int wb_sim_until_parse(wb_sim_until *u, const char *name);
+
 typedef struct {
     const char *url;            /* the service, "http://127.0.0.1:8080" */
     const char *admin_key_file; /* PEM private key of an operator admin */
@@ -93,7 +109,12 @@ typedef struct {
                                    (default 7 days; the service's default
                                    period is 1 day) */
     int write_files;            /* write keys and certificates to dir (default 1
-                                   via wb_sim_options_init) */
+                                   via wb_sim_options_init), and
+                                   dir/attest/devices.json */
+    wb_sim_until until;         /* default WB_SIM_UNTIL_ALL; with
+                                   WB_SIM_UNTIL_RECEIVED only custody-gap can
+                                   be injected (the others need the skipped
+                                   phases) */
     /* called from the calling thread as the run goes (may be NULL) */
     void (*progress)(void *ctx, const char *phase, size_t done, size_t total);
     void *progress_ctx;
@@ -119,6 +140,15 @@ typedef struct {
     wb_sim_expect *expect;           /* the findings it must raise, no more */
     size_t nexpect;
 } wb_sim_injection;
+
+/* a shipment of the run: a rack and its blades */
+typedef struct {
+    char id[WB_PROV_NAME_MAX + 1];   /* the custody statements' shipment id */
+    char seals[2][32];               /* the seals it left with */
+    wb_device_id *units;             /* the packing list: the rack, then its blades */
+    size_t nunits;
+    int shipped;                     /* 0 for the custody-gap shipment */
+} wb_sim_shipment;
 
 /* expected device states at the end of the run (fleet_devices.state) */
 typedef enum {
@@ -148,6 +178,10 @@ typedef struct {
     wb_device_id sample_blade;
     wb_sim_injection *injections;
     size_t ninjections;
+    wb_sim_until until;              /* where the run stopped */
+    wb_sim_shipment *shipments;      /* one per rack, so that a caller can take
+                                        them in later (`waybill intake`) */
+    size_t nshipments;
 } wb_sim_report;
 
 /*
@@ -162,5 +196,76 @@ void wb_sim_report_cleanup(wb_sim_report *r);
 
 /* the report as JSON text (malloc'd, NUL-terminated) */
 int wb_sim_report_json(char **out, const wb_sim_report *r);
+
+/* ---- the simulated devices (sim_devices.c, `waybill sim devices`) ---- */
+
+/*
+ * A device server plays every attesting unit (blade and rack) of a
+ * simulated fleet on one HTTP listener, from DIR/attest/devices.json that
+ * a run with write_files wrote (docs/attestation.md "The device side"):
+ *
+ *   POST /devices/{id}/challenge   body: the nonce, raw bytes (16..64,
+ *        application/octet-stream) -> 200 application/cose: evidence
+ *        (waybill/attest.h) signed by the unit's alias key
+ *   GET  /devices                  -> 200 JSON: every unit and its fault
+ *   GET  /devices/{id}             -> 200 JSON: that unit (no private key)
+ *   POST /devices/{id}/fault       body: a mode name (text/plain) -> 204
+ *
+ * Each unit gets, on its first challenge, a fresh alias key (P-384 unless
+ * alias_alg says otherwise) and an alias certificate issued by its
+ * identity key; x5chain is [alias, identity, supplier CA]. 404 for an
+ * unknown unit, 400 for a bad request (text/plain, one line).
+ */
+
+/* fault modes: what a unit gets wrong on purpose */
+typedef enum {
+    WB_SIM_FAULT_NONE = 0,
+    WB_SIM_FAULT_SWAP,     /* first slot: a manifested spare of the same class */
+    WB_SIM_FAULT_CLONE,    /* first slot: the same-class part of another unit */
+    WB_SIM_FAULT_UNKNOWN,  /* first slot: an identity nobody manifested */
+    WB_SIM_FAULT_ROGUE_FW, /* first measurement: an image nobody released (blades) */
+    WB_SIM_FAULT_STALE,    /* replays an earlier answer (or one an hour old) */
+    WB_SIM_FAULT_BAD_SIG,  /* a byte of the signature flipped */
+    WB_SIM_FAULT_IMPOSTOR, /* signed under a CA the ledger never registered */
+    WB_SIM_FAULT_OFFLINE,  /* closes the connection without an answer */
+    WB_SIM_FAULT_COUNT
+} wb_sim_fault;
+
+/* "none", "swap", "clone", "unknown", "rogue-fw", "stale", "bad-sig",
+ * "impostor", "offline" */
+const char *wb_sim_fault_name(wb_sim_fault f);
+/* WB_E_INVALID naming the word and the modes */
+int wb_sim_fault_parse(wb_sim_fault *f, const char *name);
+
+#define WB_SIM_DEVICES_BODY_MAX 1024 /* bytes of a request body */
+#define WB_SIM_DEVICES_FILE_MAX ((size_t)1 << 30) /* bytes of devices.json */
+
+typedef struct {
+    const char *dir;            /* the run's DIR (reads DIR/attest/devices.json) */
+    const char *listen;         /* "ADDR:PORT"; default "127.0.0.1:0" (a free port) */
+    wb_alg alias_alg;           /* default WB_ALG_ES384 */
+    unsigned threads;           /* HTTP threads; 0: one per core */
+} wb_sim_devices_options;
+
+void wb_sim_devices_options_init(wb_sim_devices_options *o);
+
+typedef struct wb_sim_devices wb_sim_devices;
+
+/*
+ * wb_sim_devices_start loads the units and listens. WB_E_IO (missing file,
+ * cannot listen), WB_E_INVALID (devices.json malformed, naming where).
+ */
+int wb_sim_devices_start(wb_sim_devices **out, const wb_sim_devices_options *o);
+unsigned short wb_sim_devices_port(const wb_sim_devices *d);
+size_t wb_sim_devices_count(const wb_sim_devices *d);
+/*
+ * wb_sim_devices_set_fault sets unit id's fault (WB_SIM_FAULT_NONE clears
+ * it); it applies to the next challenge. WB_E_NOTFOUND for an unknown
+ * unit; WB_E_INVALID when the mode does not apply to it (rogue-fw on a
+ * rack, clone with no other unit to borrow from, swap with no spare).
+ */
+int wb_sim_devices_set_fault(wb_sim_devices *d, const char *id, wb_sim_fault f);
+/* stops listening (requests in flight finish) and frees everything; NULL is fine */
+void wb_sim_devices_stop(wb_sim_devices *d);
 
 #endif

@@ -134,4 +134,14 @@ int wb_file_replace(const char *path, const void *data, size_t len, unsigned mod
 /* fsync the directory containing path (or path itself if a directory) */
 int wb_fsync_dir(const char *dir);
 
+/*
+ * wb_parallel_for runs fn(ctx, i) for i in [0, n) on threads threads (0
+ * or more than n: capped), the calling thread waiting and calling
+ * progress (may be NULL) with the count done every 200 ms and at the end.
+ * The first non-zero return stops the rest and is returned with its
+ * message; WB_E_INTERNAL if no thread could start.
+ */
+int wb_parallel_for(unsigned threads, size_t n, int (*fn)(void *ctx, size_t i), void *ctx,
+                    void (*progress)(void *pctx, size_t done, size_t total), void *pctx);
+
 #endif

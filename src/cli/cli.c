@@ -162,3 +162,17 @@ void cli_print_json(json_t *obj)
     }
     json_decref(obj);
 }
+
+int cli_take_flag(int *argc, char **argv, const char *flag)
+{
+    int found = 0;
+    for (int i = 1; i < *argc; i++)
+        if (strcmp(argv[i], flag) == 0) {
+            found = 1;
+            for (int k = i; k < *argc - 1; k++)
+                argv[k] = argv[k + 1];
+            (*argc)--;
+            i--;
+        }
+    return found;
+}

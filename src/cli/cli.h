@@ -75,6 +75,28 @@ int cli_parse_u64(const wb_cli_cmd *cmd, const char *what, const char *s,
  */
 int cli_get_json(json_t **out, const char *base, const char *path);
 
+/* removes every "flag" (an option without a value) from argv; 1 if there
+ * was one */
+int cli_take_flag(int *argc, char **argv, const char *flag);
+
+/* ---- the verifier's options, shared by attest and intake (attest.c) ---- */
+#include "waybill/verifier.h"
+
+typedef struct {
+    const char *url, *devices, *tpm, *site, *issuer, *key_file, *threads, *timeout,
+        *max_age;
+    int dry_run;
+    wb_key *key;
+    wb_verifier_tpm tpm_one;
+    wb_verifier_options o;
+} cli_verifier;
+
+/* checks the options and fills v->o (reads the key); an exit code on error */
+int cli_verifier_setup(cli_verifier *v, const wb_cli_cmd *cmd);
+void cli_verifier_cleanup(cli_verifier *v);
+/* one line per unit, the failures with their findings, and a summary */
+void cli_verifier_print(const wb_verifier_report *r);
+
 /* the string member k of o, or dflt */
 const char *cli_str(json_t *o, const char *k, const char *dflt);
 
@@ -104,7 +126,10 @@ extern const wb_cli_cmd wb_cmd_device_export;
 extern const wb_cli_cmd wb_cmd_fleet;
 extern const wb_cli_cmd wb_cmd_findings;
 extern const wb_cli_cmd wb_cmd_reindex;
+extern const wb_cli_cmd wb_cmd_attest;
+extern const wb_cli_cmd wb_cmd_intake;
 extern const wb_cli_cmd wb_cmd_review_import;
 extern const wb_cli_cmd wb_cmd_sim;
+extern const wb_cli_cmd wb_cmd_sim_devices;
 
 #endif

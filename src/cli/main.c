@@ -22,8 +22,11 @@ const wb_cli_cmd *const wb_cli_commands[] = {
     &wb_cmd_device_export,
     &wb_cmd_fleet,
     &wb_cmd_findings,
+    &wb_cmd_intake,
+    &wb_cmd_attest,
     &wb_cmd_reindex,
     &wb_cmd_review_import,
+    &wb_cmd_sim_devices, /* before `sim`: `waybill sim devices` is the group form */
     &wb_cmd_sim,
     &wb_cmd_log_init,
     &wb_cmd_log_append,

@@ -65,14 +65,7 @@ static int run(int argc, char **argv)
     int rc, want_check = 0, differ = 0;
 
     /* --check is a flag: take it out before the common parser */
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--check") == 0) {
-            want_check = 1;
-            for (int k = i; k < argc - 1; k++)
-                argv[k] = argv[k + 1];
-            argc--;
-            i--;
-        }
+    want_check = cli_take_flag(&argc, argv, "--check");
     rc = cli_parse(&wb_cmd_reindex, argc, argv, NULL, 0, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;

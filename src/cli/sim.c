@@ -20,7 +20,8 @@ const wb_cli_cmd wb_cmd_sim = {
     .summary = "simulate a fleet's journey from factory to production",
     .usage =
         "usage: waybill sim --url URL --admin-key KEY --dir DIR [--racks N] [--blades N]\n"
-        "                   [--parts N] [--seed S] [--inject LIST] [--workers N] [--json]\n"
+        "                   [--parts N] [--seed S] [--inject LIST] [--until all|received]\n"
+        "                   [--workers N] [--json]\n"
         "\n"
         "Makes a fleet with its own keys and certificates: five suppliers (platform\n"
         "RoT, TPM, BMC, NIC, SSD), each with a P-384 device identity CA and a P-384\n"
@@ -55,13 +56,20 @@ const wb_cli_cmd wb_cmd_sim = {
         "                   attest-fail     an attestation fails with nothing else wrong\n"
         "                   overdue         a blade's last attestation is 7 days old\n"
         "                                   (found by the service's periodic scan)\n"
+        "  --until STOP   all (default): the whole journey, to production;\n"
+        "                 received: stop after the carrier's receipt of every\n"
+        "                 shipment, leaving the intake and the attestations to\n"
+        "                 `waybill intake` and `waybill attest` against\n"
+        "                 `waybill sim devices`; only custody-gap can be injected\n"
         "  --workers N    statements in flight (default 16)\n"
         "  --json         print the report as JSON\n"
         "\n"
         "DIR receives the parties' keys (keys/), their CAs (cas/), the device\n"
-        "certificates (devices/<maker>.pem), devices.tsv and report.json: what was\n"
-        "injected where, and which findings, with which evidence entries, the rules\n"
-        "must raise. Progress goes to stderr on a terminal.\n"
+        "certificates (devices/<maker>.pem), devices.tsv, attest/devices.json (what\n"
+        "every blade and rack holds and reports, with its identity private key:\n"
+        "mode 0600, for `waybill sim devices`) and report.json: the shipments, what\n"
+        "was injected where, and which findings, with which evidence entries, the\n"
+        "rules must raise. Progress goes to stderr on a terminal.\n"
         "\n"
         "exit codes: 0 done, 2 usage, 3 a statement was refused (the reason is\n"
         "            printed), 4 the service cannot be reached or a file cannot be\n"
@@ -137,6 +145,16 @@ static void print_text(const wb_sim_report *r, const wb_sim_options *o)
             printf("\n");
         }
     }
+    if (r->until == WB_SIM_UNTIL_RECEIVED) {
+        printf("stopped after the receipt: %zu shipment%s to take in at %s\n", r->nshipments,
+               r->nshipments == 1 ? "" : "s", r->site);
+        for (size_t i = 0; i < r->nshipments; i++)
+            printf("  %s: %zu units, seals %s %s%s\n", r->shipments[i].id,
+                   r->shipments[i].nunits, r->shipments[i].seals[0], r->shipments[i].seals[1],
+                   r->shipments[i].shipped ? "" : " (never shipped)");
+        printf("devices: %s/attest/devices.json (waybill sim devices --dir %s)\n", o->dir,
+               o->dir);
+    }
     printf("report: %s/report.json\n", o->dir);
     printf("explore:\n  waybill fleet --url %s\n  waybill findings --url %s\n"
            "  waybill device tree %s --url %s\n  waybill device show %s --url %s\n",
@@ -146,10 +164,11 @@ static void print_text(const wb_sim_report *r, const wb_sim_options *o)
 static int run(int argc, char **argv)
 {
     const char *url = NULL, *admin = NULL, *dir = NULL, *racks = NULL, *blades = NULL,
-               *parts = NULL, *seed = NULL, *inject = NULL, *workers = NULL;
+               *parts = NULL, *seed = NULL, *inject = NULL, *workers = NULL, *until = NULL;
     cli_opt opts[] = {{"--url", &url},         {"--admin-key", &admin}, {"--dir", &dir},
                       {"--racks", &racks},     {"--blades", &blades},   {"--parts", &parts},
-                      {"--seed", &seed},       {"--inject", &inject},   {"--workers", &workers}};
+                      {"--seed", &seed},       {"--inject", &inject},   {"--workers", &workers},
+                      {"--until", &until}};
     progress_ctx pc = {isatty(2), ""};
     char *pos[1];
     cli_args a;
@@ -181,6 +200,8 @@ static int run(int argc, char **argv)
     }
     if (inject && wb_sim_inject_parse(&o.inject, inject) != 0)
         return cli_usage_error(&wb_cmd_sim, "--inject: %s", wb_error_message());
+    if (until && wb_sim_until_parse(&o.until, until) != 0)
+        return cli_usage_error(&wb_cmd_sim, "--until: %s", wb_error_message());
     if (o.workers == 0)
         return cli_usage_error(&wb_cmd_sim, "--workers must be at least 1");
     o.progress = progress;

@@ -9,6 +9,10 @@
  *              connection_timeout_s
  *   [trust]    anchors (comma-separated PEM files)
  *   [issuer NAME]  key, kid, anchor, content_types
+ *   [governance] admin_keys;  [policy] cvss_threshold, attest_period_s,
+ *              overdue_scan_s
+ *   [attest]   devices_url, key, issuer, site, interval_s, timeout_ms,
+ *              threads, max_age_s
  *
  * Unknown sections and keys are errors: a misspelt key must not silently
  * fall back to a default in a security product.
@@ -42,6 +46,10 @@ void wb_server_config_cleanup(wb_server_config *c)
     wb_fleet_options_cleanup(&c->fleet);
     free(c->listen);
     free(c->port_file);
+    free(c->attest.devices_url);
+    free(c->attest.key_file);
+    free(c->attest.issuer);
+    free(c->attest.site);
     memset(c, 0, sizeof(*c));
 }
 
@@ -301,6 +309,23 @@ static int handle(void *user, const char *section, const char *key, const char *
                    (rc = parse_uint(&n, v, 1, 86400)) == 0) {
             c->fleet.overdue_scan_s = (unsigned)n;
         }
+    } else if (!strcmp(section, "attest")) {
+        if (!strcmp(key, "devices_url"))
+            rc = set_str(&c->attest.devices_url, v);
+        else if (!strcmp(key, "key"))
+            rc = set_path(x, &c->attest.key_file, v);
+        else if (!strcmp(key, "issuer"))
+            rc = set_str(&c->attest.issuer, v);
+        else if (!strcmp(key, "site"))
+            rc = set_str(&c->attest.site, v);
+        else if (!strcmp(key, "interval_s") && (rc = parse_uint(&n, v, 1, 365ull * 86400)) == 0)
+            c->attest.interval_s = (unsigned)n;
+        else if (!strcmp(key, "timeout_ms") && (rc = parse_uint(&n, v, 10, 600000)) == 0)
+            c->attest.timeout_ms = (unsigned)n;
+        else if (!strcmp(key, "threads") && (rc = parse_uint(&n, v, 1, 1024)) == 0)
+            c->attest.threads = (unsigned)n;
+        else if (!strcmp(key, "max_age_s") && (rc = parse_uint(&n, v, 1, 86400)) == 0)
+            c->attest.max_age_s = (unsigned)n;
     } else if (!strncmp(section, "issuer ", 7) && section[7]) {
         wb_issuer *is = issuer_named(s, section + 7);
         rc = is ? issuer_key(x, is, key, v) : wb_error_set(WB_E_NOMEM, "out of memory");
@@ -346,6 +371,11 @@ int wb_server_config_load(wb_server_config *c, const char *path)
         if (set_str(&c->service.receipt_key_file, buf))
             return WB_E_NOMEM;
     }
+    if (c->attest.interval_s &&
+        (!c->attest.devices_url || !c->attest.key_file || !c->attest.issuer ||
+         !c->attest.site))
+        return wb_error_set(WB_E_INVALID, "%s: [attest] interval_s needs devices_url, key, "
+                            "issuer and site", path);
     for (size_t i = 0; i < c->service.nissuers; i++) {
         wb_issuer *is = &c->service.issuers[i];
         if (!is->key && !is->anchor_file)

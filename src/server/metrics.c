@@ -116,6 +116,22 @@ int srv_metrics_text(wb_server *s, char **out, size_t *len)
     for (int i = 1; i < 6; i++)
         wb_buf_printf(&b, "waybill_http_responses_total{code=\"%dxx\"} %llu\n", i,
                       (unsigned long long)ld(&s->status_counts[i]));
+    if (s->sched) {
+        wb_attest_scheduler_stats as;
+        wb_attest_scheduler_get_stats(s->sched, &as);
+        wb_buf_printf(&b, "# HELP waybill_attest_rounds_total Periodic attestation rounds "
+                          "completed.\n# TYPE waybill_attest_rounds_total counter\n"
+                          "waybill_attest_rounds_total %llu\n"
+                          "# HELP waybill_attestations_total Periodic attestations by "
+                          "verdict.\n# TYPE waybill_attestations_total counter\n"
+                          "waybill_attestations_total{verdict=\"pass\"} %llu\n"
+                          "waybill_attestations_total{verdict=\"fail\"} %llu\n"
+                          "# HELP waybill_attest_unreachable_total Devices that did not "
+                          "answer.\n# TYPE waybill_attest_unreachable_total counter\n"
+                          "waybill_attest_unreachable_total %llu\n",
+                      (unsigned long long)as.rounds, (unsigned long long)as.passed,
+                      (unsigned long long)as.failed, (unsigned long long)as.unreachable);
+    }
     rc = wb_buf_finish(&b, &text, len);
     if (rc == 0)
         *out = (char *)text;

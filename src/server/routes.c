@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "waybill/error.h"
+#include "waybill/fleet.h"
 #include "waybill/log.h"
 #include "waybill/passport.h"
 #include "waybill/query.h"
@@ -225,6 +226,121 @@ static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const 
     return send_json(s, c, o);
 }
 
+/* GET /attest/plan/{device id | in-production} and GET /shipments/{id} */
+static enum MHD_Result get_plan(wb_server *s, struct MHD_Connection *c, const char *url)
+{
+    wb_store *store;
+    json_t *o = NULL;
+    int plan = strncmp(url, "/attest/plan/", 13) == 0;
+    const char *what = url + (plan ? 13 : strlen("/shipments/"));
+    int rc;
+    if (!what[0] || strlen(what) > WB_PROV_NAME_MAX || strchr(what, '/'))
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       plan ? "/attest/plan/ takes a device id or in-production"
+                            : "/shipments/ takes a shipment id");
+    if (!wb_fleet_service_config(s->svc))
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       "this service keeps no fleet state");
+    rc = wb_service_thread_store(s->svc, &store);
+    if (rc == 0)
+        rc = plan ? wb_query_attest_plan(&o, store, what) : wb_query_shipment(&o, store, what);
+    if (rc)
+        return lib_error(s, c, rc);
+    return send_json(s, c, o);
+}
+
+#define CHECK_MAX 256 /* attestations in one dry run */
+
+/* one dry run: {"findings": [...]} or {"error": "..."} */
+static json_t *dry_run_one(wb_store *store, const wb_fleet_config *cfg, const json_t *item)
+{
+    json_t *res = json_object(), *list = json_array();
+    const char *kind_name = json_string_value(json_object_get(item, "kind"));
+    wb_kind kind = kind_name ? wb_kind_from_name(kind_name) : WB_KIND_NONE;
+    wb_fleet_entry e;
+    wb_fleet_finding *f = NULL;
+    size_t n = 0;
+    char *text = json_dumps(item, JSON_COMPACT);
+    int rc;
+    memset(&e, 0, sizeof(e));
+    if (!res || !list || !text) {
+        json_decref(res);
+        json_decref(list);
+        free(text);
+        return NULL;
+    }
+    if (kind != WB_KIND_ATTESTATION && kind != WB_KIND_INTAKE)
+        rc = wb_error_set(WB_E_INVALID, "kind: a dry run takes an attestation or an intake");
+    else
+        rc = wb_prov_parse(&e.payload, kind, (const uint8_t *)text, strlen(text));
+    free(text);
+    if (rc == 0) {
+        e.kind = kind;
+        rc = wb_fleet_dry_run(store, cfg, &e, &f, &n);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const wb_p_finding *p = &f[i].payload.u.finding;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "rule", p->rule, "tag",
+                                              wb_tag_name(p->tag), "device", p->device,
+                                              "reason", p->reason));
+    }
+    if (rc == 0)
+        json_object_set_new(res, "findings", list);
+    else {
+        json_decref(list);
+        json_object_set_new(res, "error", json_string(wb_error_message()));
+    }
+    wb_fleet_findings_free(f, n);
+    wb_prov_payload_cleanup(&e.payload);
+    return res;
+}
+
+enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const uint8_t *body,
+                                size_t len)
+{
+    const wb_fleet_config *cfg = wb_fleet_service_config(s->svc);
+    json_error_t jerr;
+    json_t *in, *out, *item;
+    wb_store *store;
+    size_t i;
+    int rc;
+    if (!cfg)
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       "this service keeps no fleet state");
+    in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!in || !json_is_array(in) || json_array_size(in) > CHECK_MAX) {
+        char detail[256];
+        if (!in)
+            snprintf(detail, sizeof(detail), "body: not JSON: %s (line %d)", jerr.text,
+                     jerr.line);
+        else
+            snprintf(detail, sizeof(detail), "body: a JSON array of at most %d attestation "
+                     "or intake payloads", CHECK_MAX);
+        json_decref(in);
+        return problem(s, c, MHD_HTTP_BAD_REQUEST, "Bad request", detail);
+    }
+    rc = wb_service_thread_store(s->svc, &store);
+    if (rc) {
+        json_decref(in);
+        return lib_error(s, c, rc);
+    }
+    out = json_array();
+    json_array_foreach(in, i, item) {
+        json_t *r = out ? dry_run_one(store, cfg, item) : NULL;
+        if (!r) {
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+        json_array_append_new(out, r);
+    }
+    json_decref(in);
+    if (!out)
+        return problem(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
+                       "out of memory");
+    return send_json(s, c, out);
+}
+
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
@@ -289,6 +405,8 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
         return get_consistency(s, c);
     if (strncmp(url, "/devices/", 9) == 0)
         return get_device(s, c, url);
+    if (strncmp(url, "/attest/plan/", 13) == 0 || strncmp(url, "/shipments/", 11) == 0)
+        return get_plan(s, c, url);
     if (strcmp(url, "/fleet") == 0 || strcmp(url, "/findings") == 0) {
         wb_store *store;
         json_t *o = NULL;

@@ -70,6 +70,7 @@ typedef struct req {
     wb_server *srv;
     struct MHD_Connection *conn;
     int post_entries;      /* POST /entries */
+    int post_check;        /* POST /attest/check: a dry run of the rules */
     int too_big;
     int rejected_early;    /* a response was queued on the first call */
     wb_buf body;
@@ -351,6 +352,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->refs = 1;
         r->start_us = now_us();
         r->post_entries = strcmp(method, "POST") == 0 && strcmp(url, "/entries") == 0;
+        r->post_check = strcmp(method, "POST") == 0 && strcmp(url, "/attest/check") == 0;
         wb_buf_init(&r->body, s->max_body);
         *con_cls = r;
         if (nheaders > (int)s->max_headers) {
@@ -364,7 +366,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                            MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (r->post_entries && clen) {
+        if ((r->post_entries || r->post_check) && clen) {
             uint64_t n;
             if (wb_parse_u64(&n, clen, strlen(clen)) != 0 || n > s->max_body) {
                 char detail[160];
@@ -383,7 +385,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (!r->post_entries) {
+        if (!r->post_entries && !r->post_check) {
             *upload_size = 0; /* bodies of other requests are ignored */
             return MHD_YES;
         }
@@ -396,6 +398,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (r->ticket)
             return answer_ticket(r); /* resumed: done or timed out */
         return register_statement(r);
+    }
+    if (r->post_check) {
+        if (r->too_big)
+            return send_problem(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, "Payload too large",
+                                "the body is over the configured limit: send fewer "
+                                "attestations per request", 0);
+        return srv_route_check(s, conn, r->body.data, r->body.len);
     }
     return srv_route_get(s, conn, method, url);
 }
@@ -496,6 +505,53 @@ static int make_dev_admin_key(const wb_fleet_options *f)
     return rc;
 }
 
+/* [attest]: the scheduler talks to this server as any verifier would, over
+ * HTTP on loopback (or the address it listens on) */
+static int start_scheduler(wb_server *s, const wb_server_config *c,
+                           const struct sockaddr_storage *ss)
+{
+    wb_verifier_options o;
+    char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1", url[128];
+    int rc = wb_key_read_file(&s->attest_key, c->attest.key_file);
+    if (rc)
+        return wb_error_prefix(rc, "[attest] key");
+    if (!wb_key_is_private(s->attest_key))
+        return wb_error_set(WB_E_INVALID, "[attest] key %s is a public key; the datacenter's "
+                            "private key signs the attestations", c->attest.key_file);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        if (in->sin_addr.s_addr != htonl(INADDR_ANY))
+            inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        char a[INET6_ADDRSTRLEN];
+        if (!IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) &&
+            inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a)))
+            snprintf(host, sizeof(host), "[%s]", a);
+        else
+            snprintf(host, sizeof(host), "[::1]");
+    }
+    snprintf(url, sizeof(url), "http://%s:%u", host, (unsigned)s->port);
+    wb_verifier_options_init(&o);
+    o.ledger_url = url;
+    o.devices_url = c->attest.devices_url;
+    o.site = c->attest.site;
+    o.issuer = c->attest.issuer;
+    o.key = s->attest_key;
+    o.phase = WB_PHASE_PERIODIC;
+    if (c->attest.threads)
+        o.threads = c->attest.threads;
+    if (c->attest.timeout_ms)
+        o.timeout_ms = c->attest.timeout_ms;
+    if (c->attest.max_age_s)
+        o.max_age_s = c->attest.max_age_s;
+    rc = wb_attest_scheduler_start(&s->sched, &o, c->attest.interval_s);
+    if (rc == 0)
+        srv_log("info", "msg=\"periodic attestation\" interval_s=%u devices=%s site=%s",
+                c->attest.interval_s, c->attest.devices_url, c->attest.site);
+    return rc;
+}
+
 int wb_server_start(wb_server **out, const wb_server_config *c)
 {
     wb_server *s = calloc(1, sizeof(*s));
@@ -581,6 +637,10 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         free(s);
         return wb_error_set(WB_E_INTERNAL, "cannot start the timer thread");
     }
+    if (c->attest.interval_s && (rc = start_scheduler(s, c, &ss)) != 0) {
+        wb_server_stop(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
@@ -599,8 +659,13 @@ void wb_server_stop(wb_server *s)
 {
     if (!s)
         return;
-    /* resume every suspended registration (it answers 202 or its result),
-     * then stop the HTTP side, then drain the sequencer */
+    /* the scheduler first (it talks to the HTTP side); then resume every
+     * suspended registration (it answers 202 or its result), then stop the
+     * HTTP side, then drain the sequencer */
+    wb_attest_scheduler_stop(s->sched);
+    s->sched = NULL;
+    wb_key_free(s->attest_key);
+    s->attest_key = NULL;
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     for (req *r = s->suspended, *next; r; r = next) {

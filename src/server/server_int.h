@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "waybill/server.h"
+#include "waybill/verifier.h"
 
 enum {
     REASON_INVALID,
@@ -27,6 +28,8 @@ struct req;
 
 struct wb_server {
     wb_service *svc;
+    struct wb_attest_scheduler *sched; /* [attest]: periodic re-attestation */
+    wb_key *attest_key;
     struct MHD_Daemon *d;
     unsigned short port;
     size_t max_body;
@@ -56,5 +59,10 @@ int srv_metrics_text(wb_server *s, char **out, size_t *len);
 /* every GET route */
 enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char *method,
                               const char *url);
+
+/* POST /attest/check: the findings each attestation or intake in the JSON
+ * array body would raise now, writing nothing */
+enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const uint8_t *body,
+                                size_t len);
 
 #endif

@@ -10,6 +10,7 @@
  * imported and registered as a review that keeps the reviewer's signed
  * bytes, which still verify when read back from the ledger.
  */
+#include "wbtest_prov.h"
 #include "wbtest_scitt.h"
 
 #include <string.h>
@@ -29,51 +30,11 @@ static char data[4200], url[64];
 static wb_server *srv;
 static wb_key *admin, *supplier, *tpmvendor, *reviewer;
 
-static uint8_t *sign_payload(size_t *len, const wb_key *key, const char *iss, wb_kind kind,
-                             const char *sub, const char *json, size_t jlen)
-{
-    wb_cose_headers h;
-    wb_cose_signer signer;
-    uint8_t kid[32], *out;
-    char cty[96];
-    memset(&h, 0, sizeof(h));
-    assert_int_equal(wb_cose_signer_for_key(&signer, key), 0);
-    assert_int_equal(wb_key_default_kid(kid, key), 0);
-    snprintf(cty, sizeof(cty), "application/vnd.waybill.%s+json", wb_kind_name(kind));
-    h.alg = signer.alg;
-    h.cty = cty;
-    h.cty_int = -1;
-    h.has_cwt = 1;
-    h.iss = iss;
-    h.sub = sub;
-    h.iat = (int64_t)time(NULL);
-    h.kid.ptr = kid;
-    h.kid.len = 32;
-    assert_int_equal(wb_cose_sign1_create(&out, len, &h, NULL, 0, (const uint8_t *)json, jlen,
-                                          0, &signer), 0);
-    return out;
-}
-
 /* registers payload p signed by key as iss; returns the HTTP status */
 static long submit(const wb_key *key, const char *iss, const wb_prov_payload *p,
                    const char *sub, char *detail, size_t cap)
 {
-    char *json;
-    size_t jlen, slen;
-    uint8_t *st;
-    wb_register_result res;
-    long status;
-    if (wb_prov_encode(&json, &jlen, p) != 0)
-        fail_msg("encode: %s", wb_error_message());
-    st = sign_payload(&slen, key, iss, p->kind, sub, json, jlen);
-    wb_client_register(&res, url, st, slen, 30, NULL, NULL);
-    status = res.status;
-    if (detail)
-        snprintf(detail, cap, "%s", res.detail);
-    wb_register_result_cleanup(&res);
-    free(st);
-    free(json);
-    return status;
+    return wbt_prov_submit(url, key, iss, p, sub, detail, cap, NULL);
 }
 
 static void add_bytes(uint8_t ***list, size_t **lens, size_t *n, const uint8_t *p, size_t len)
@@ -98,36 +59,22 @@ static void load_certs(const char *rel, uint8_t ***der, size_t **len, size_t *n)
 static void register_issuer(const char *name, wb_role role, const char *mfr_or_site,
                             const wb_key *key, const char *const *ca_files, size_t ncas)
 {
-    wb_prov_payload p;
-    wb_p_issuer *is = &p.u.issuer;
-    uint8_t *spki;
-    size_t spki_len;
-    char detail[1024];
-    memset(&p, 0, sizeof(p));
-    p.kind = WB_KIND_ISSUER;
-    p.version = WB_PROV_VERSION;
-    is->action = WB_ISSUER_ADD;
-    snprintf(is->name, sizeof(is->name), "%s", name);
-    is->role = role;
-    if (role == WB_ROLE_SUPPLIER) {
-        is->manufacturers = calloc(1, sizeof(char *));
-        is->manufacturers[0] = strdup(mfr_or_site);
-        is->nmanufacturers = 1;
-    }
-    assert_int_equal(wb_key_spki_der(key, &spki, &spki_len), 0);
-    add_bytes(&is->keys, &is->key_lens, &is->nkeys, spki, spki_len);
-    free(spki);
+    uint8_t **cas = NULL;
+    size_t *ca_len = NULL, n = 0;
     for (size_t i = 0; i < ncas; i++) {
         uint8_t **d = NULL;
         size_t *l = NULL, k = 0;
         load_certs(ca_files[i], &d, &l, &k);
         for (size_t j = 0; j < k; j++)
-            add_bytes(&is->cas, &is->ca_lens, &is->ncas, d[j], l[j]);
+            add_bytes(&cas, &ca_len, &n, d[j], l[j]);
         wb_identity_free(d, l, k);
     }
-    if (submit(admin, "operator", &p, name, detail, sizeof(detail)) != 201)
-        fail_msg("issuer %s: %s", name, detail);
-    wb_prov_payload_cleanup(&p);
+    wbt_prov_issuer(url, admin, name, role, mfr_or_site, key, (const uint8_t *const *)cas,
+                    ca_len, n);
+    for (size_t i = 0; i < n; i++)
+        free(cas[i]);
+    free(cas);
+    free(ca_len);
 }
 
 /* a manifest of one device: its real chain (leaf first) */

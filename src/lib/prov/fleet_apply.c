@@ -281,9 +281,16 @@ static int apply_attestation(wb_store *s, const wb_fleet_entry *e)
         rc = fleet_exec(s, "UPDATE fleet_devices SET attested_idx = $1, attested_iat = $2 "
                            "WHERE id = $3", b, 3);
         /* passing the pre-production or a periodic check puts the machine
-         * (and what is in it) in production */
-        if (rc == 0 && p->phase != WB_PHASE_ARRIVAL)
-            rc = set_tree(s, p->target, "in-production", p->site);
+         * (and what is in it) in production, once every part-holding unit in
+         * it (each blade of a rack) has passed its own */
+        if (rc == 0 && p->phase != WB_PHASE_ARRIVAL) {
+            char slot[WB_PROV_NAME_MAX + 1], child[65];
+            rc = fleet_unattested_child(s, p->target, slot, sizeof(slot), child);
+            if (rc == 0)
+                rc = set_tree(s, p->target, "in-production", p->site);
+            else if (rc == 1)
+                rc = 0;
+        }
     }
     return rc;
 }

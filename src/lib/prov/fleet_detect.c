@@ -24,6 +24,7 @@ typedef struct {
     const wb_fleet_config *c;
     const wb_fleet_entry *e;
     char self[65];          /* this entry's id */
+    int dry_run;            /* wb_fleet_dry_run: what would be raised */
     wb_fleet_finding **out;
     size_t *n;
     int rc;
@@ -46,8 +47,31 @@ static void raise_finding(det *d, const char *rule, wb_tag tag, const char *devi
     va_list ap;
     int64_t exists;
 
+    char reason[WB_PROV_TEXT_MAX + 1];
+
     if (d->rc)
         return;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    /* attestations repeat every period, and an intake sees what the arrival
+     * attestations just saw: a contradiction that is already an open finding
+     * is not raised again until that finding is closed (a dry run still
+     * reports it: it decides the verdict) */
+    if (!d->dry_run && d->e && device && device[0] &&
+        (d->e->kind == WB_KIND_ATTESTATION || d->e->kind == WB_KIND_INTAKE)) {
+        /* an attestation repeats the same words; an intake words what the
+         * arrival attestation saw its own way, so same rule and device */
+        wb_sql_value a[3] = {WB_SQL_S(rule), WB_SQL_S(device), WB_SQL_S(reason)};
+        int intake = d->e->kind == WB_KIND_INTAKE;
+        if (fleet_int(d->s, &exists,
+                      intake ? "SELECT 1 FROM fleet_findings WHERE rule = $1 AND device = $2 "
+                               "AND status = 'open'"
+                             : "SELECT 1 FROM fleet_findings WHERE rule = $1 AND device = $2 "
+                               "AND reason = $3 AND status = 'open'",
+                      a, intake ? 2 : 3) == 0)
+            return;
+    }
     snprintf(seed, sizeof(seed), "%s\n%s\n%s\n%s", rule, device ? device : "", d->self,
              detail ? detail : "");
     wb_sha256(h, seed, strlen(seed));
@@ -76,9 +100,7 @@ static void raise_finding(det *d, const char *rule, wb_tag tag, const char *devi
     p->tag = tag;
     snprintf(p->device, sizeof(p->device), "%s", device ? device : "");
     snprintf(p->site, sizeof(p->site), "%s", site ? site : "");
-    va_start(ap, fmt);
-    vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
-    va_end(ap);
+    snprintf(p->reason, sizeof(p->reason), "%s", reason);
     p->evidence = calloc(nev + 1, sizeof(*p->evidence));
     if (!p->evidence) {
         d->rc = wb_error_set(WB_E_NOMEM, "out of memory");
@@ -590,6 +612,32 @@ static void detect_measurements(det *d, const wb_p_attestation *p)
     }
 }
 
+/* an answer that could not be trusted at all, by the check it failed */
+static void detect_failed_check(det *d, const wb_p_attestation *p, const devinfo *info,
+                                const char *what)
+{
+    const char *first = p->nreasons ? p->reasons[0] : "no reason given";
+    switch (p->failed_check) {
+    case WB_CHECK_UNREACHABLE:
+        raise_finding(d, "attestation-overdue", WB_TAG_INVESTIGATE, p->target, p->site,
+                      "unreachable", info->attested ? &info->placed_idx : NULL,
+                      info->attested ? 1 : 0, "%s: device %s could not be reached, so it "
+                      "has no fresh attestation", what, short_id(p->target));
+        break;
+    case WB_CHECK_STALE:
+        raise_finding(d, "evidence-stale", WB_TAG_INVESTIGATE, p->target, p->site, "stale",
+                      NULL, 0, "%s: device %s answered with stale or replayed evidence: %s",
+                      what, short_id(p->target), first);
+        break;
+    default:
+        raise_finding(d, "evidence-invalid", WB_TAG_EVICT, p->target, p->site,
+                      wb_failed_check_name(p->failed_check), NULL, 0,
+                      "%s: device %s could not prove its identity (%s check): %s", what,
+                      short_id(p->target), wb_failed_check_name(p->failed_check), first);
+        break;
+    }
+}
+
 static void detect_attestation(det *d, const wb_p_attestation *p)
 {
     size_t before = *d->n;
@@ -599,6 +647,11 @@ static void detect_attestation(det *d, const wb_p_attestation *p)
     if (!check_identity(d, p->target, p->site, what))
         return;
     info = device(d, p->target);
+    if (p->failed_check != WB_CHECK_NONE) {
+        /* what it reported is not evidence of anything */
+        detect_failed_check(d, p, &info, what);
+        return;
+    }
     /* one identity, two places: it answered here while the ledger has it
      * at another site, with no shipment in between */
     if (info.site[0] && strcmp(info.site, p->site) != 0 &&
@@ -610,6 +663,17 @@ static void detect_attestation(det *d, const wb_p_attestation *p)
     check_slots(d, p->target, p->seen, p->nseen, p->site, what);
     check_missing(d, p->target, p->seen, p->nseen, p->site, what);
     detect_measurements(d, p);
+    if (p->verdict == WB_VERDICT_PASS && p->phase == WB_PHASE_PREPRODUCTION && !d->rc) {
+        char slot[WB_PROV_NAME_MAX + 1], child[65];
+        int r = fleet_unattested_child(d->s, p->target, slot, sizeof(slot), child);
+        if (r < 0)
+            d->rc = r;
+        else if (r == 1)
+            raise_finding(d, "production-gate", WB_TAG_INVESTIGATE, p->target, p->site, child,
+                          NULL, 0, "%s: %s passes pre-production, but %s in slot %s has no "
+                          "passing attestation of its own: it stays out of production",
+                          what, short_id(p->target), short_id(child), slot);
+    }
     if (p->verdict == WB_VERDICT_FAIL && *d->n == before)
         raise_finding(d, "attestation-failed", WB_TAG_INVESTIGATE, p->target, p->site, "fail",
                       NULL, 0, "%s: device %s failed attestation: %s", what,
@@ -653,6 +717,28 @@ int wb_fleet_detect(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry 
     default:
         break;
     }
+    return d.rc;
+}
+
+int wb_fleet_dry_run(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry *e,
+                     wb_fleet_finding **out, size_t *n)
+{
+    det d;
+    memset(&d, 0, sizeof(d));
+    d.s = s;
+    d.c = c;
+    d.e = e;
+    d.out = out;
+    d.n = n;
+    d.dry_run = 1;
+    /* no entry id yet: findings name no raising entry */
+    if (e->kind == WB_KIND_ATTESTATION)
+        detect_attestation(&d, &e->payload.u.attestation);
+    else if (e->kind == WB_KIND_INTAKE)
+        detect_intake(&d, &e->payload.u.intake);
+    else
+        return wb_error_set(WB_E_INVALID, "dry run: only attestations and intakes, not %s",
+                            wb_kind_name(e->kind));
     return d.rc;
 }
 

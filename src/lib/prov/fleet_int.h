@@ -20,6 +20,15 @@ int fleet_entry_hex(wb_store *s, int64_t idx, char out[65]);
 /* records that entry e concerns device */
 int fleet_touch(wb_store *s, const wb_fleet_entry *e, const char *device);
 
+/*
+ * the production gate: a part-holding child of parent (a blade in a rack)
+ * that is not in production, i.e. has no passing pre-production or
+ * periodic attestation of its own. 1 and its slot and id if there is one,
+ * 0 if none, or an error.
+ */
+int fleet_unattested_child(wb_store *s, const char *parent, char *slot, size_t slot_cap,
+                           char child[65]);
+
 /* newline-separated lists, the form names and ids are stored in */
 int fleet_list_join(char **out, const char *const *items, size_t n);
 int fleet_list_has(const char *list, const char *item);

@@ -146,6 +146,39 @@ int fleet_exec(wb_store *s, const char *sql, const wb_sql_value *args, size_t n)
     return rc < 0 ? rc : 0;
 }
 
+typedef struct {
+    char *slot;
+    size_t cap;
+    char *child;
+    int found;
+} gate_ctx;
+
+static int gate_row(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    gate_ctx *g = vctx;
+    if (n < 2)
+        return 1;
+    g->found = 1;
+    snprintf(g->slot, g->cap, "%s", cols[0].s ? cols[0].s : "");
+    snprintf(g->child, 65, "%s", cols[1].s ? cols[1].s : "");
+    return 1;
+}
+
+int fleet_unattested_child(wb_store *s, const char *parent, char *slot, size_t slot_cap,
+                           char child[65])
+{
+    gate_ctx g = {slot, slot_cap, child, 0};
+    wb_sql_value a[1] = {WB_SQL_S(parent)};
+    int rc = wb_store_sql(s, "SELECT p.slot, p.child FROM fleet_placements p JOIN fleet_devices d "
+                             "ON d.id = p.child WHERE p.parent = $1 AND p.to_idx IS NULL AND "
+                             "d.state <> 'in-production' AND EXISTS (SELECT 1 FROM "
+                             "fleet_placements q WHERE q.parent = p.child AND q.to_idx IS "
+                             "NULL) ORDER BY p.slot LIMIT 1", a, 1, gate_row, &g);
+    if (rc < 0)
+        return rc;
+    return g.found;
+}
+
 int fleet_entry_hex(wb_store *s, int64_t idx, char out[65])
 {
     wb_sql_value a[1] = {WB_SQL_I(idx)};

@@ -228,6 +228,14 @@ static void destroy(void *vctx)
     free(c);
 }
 
+const wb_fleet_config *wb_fleet_service_config(const wb_service *svc)
+{
+    const wb_service_hooks *h = wb_service_get_hooks(svc);
+    if (!h || h->check != check || !h->ctx)
+        return NULL;
+    return &((const fleet_ctx *)h->ctx)->cfg;
+}
+
 int wb_fleet_attach(void *service_config, const wb_fleet_options *opt)
 {
     wb_service_config *sc = service_config;

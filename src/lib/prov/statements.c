@@ -48,6 +48,14 @@ const char *const wb_stmt_class_names[WB_CLASS_COUNT] = {
 const char *const wb_stmt_action_names[4] = {"none", "add", "update", "retire"};
 const char *const wb_stmt_event_names[3] = {"none", "ship", "receive"};
 const char *const wb_stmt_verdict_names[3] = {"none", "pass", "fail"};
+const char *const wb_stmt_check_names[WB_CHECK_COUNT] = {
+    "none", "format", "chain", "identity", "signature", "stale", "unreachable"};
+
+const char *wb_failed_check_name(wb_failed_check f)
+{
+    return (unsigned)f < WB_CHECK_COUNT ? wb_stmt_check_names[f] : "none";
+}
+
 const char *const wb_stmt_phase_names[4] = {"none", "arrival", "pre-production",
                                             "periodic"};
 const char *const wb_stmt_tag_names[4] = {"none", "evict", "investigate", "remediate"};
@@ -633,7 +641,8 @@ static int parse_attestation(wb_stmt_ctx *c, const json_t *o, wb_p_attestation *
 {
     static const char *const fields[] = {
         "version", "kind", "site",         "target",  "phase",   "nonce",
-        "evidence_digest", "seen", "measurements", "verdict", "reasons", NULL};
+        "evidence_digest", "seen", "measurements", "verdict", "failed_check", "reasons",
+        NULL};
     static const char *const m_fields[] = {"component", "digest", NULL};
     const json_t *ms;
     int v = 0, rc;
@@ -686,6 +695,13 @@ static int parse_attestation(wb_stmt_ctx *c, const json_t *o, wb_p_attestation *
     if ((rc = get_enum(c, o, "verdict", wb_stmt_verdict_names, 3, &v, REQUIRED)) != 0)
         return rc;
     p->verdict = (wb_verdict)v;
+    v = 0;
+    if ((rc = get_enum(c, o, "failed_check", wb_stmt_check_names, WB_CHECK_COUNT, &v,
+                       OPTIONAL)) != 0)
+        return rc;
+    p->failed_check = (wb_failed_check)v;
+    if (p->failed_check != WB_CHECK_NONE && p->verdict != WB_VERDICT_FAIL)
+        return stmt_fail(c, "failed_check is set but the verdict is not \"fail\"");
     return get_texts(c, o, "reasons", &p->reasons, &p->nreasons);
 }
 

@@ -444,6 +444,10 @@ static int enc_attestation(wb_stmt_ctx *c, json_t *o, const wb_p_attestation *p)
     }
     if ((rc = put_enum(c, o, "verdict", wb_stmt_verdict_names, 3, (int)p->verdict)) != 0)
         return rc;
+    if (p->failed_check != WB_CHECK_NONE &&
+        (rc = put_enum(c, o, "failed_check", wb_stmt_check_names, WB_CHECK_COUNT,
+                       (int)p->failed_check)) != 0)
+        return rc;
     return put_strv(c, o, "reasons", p->reasons, p->nreasons, WB_PROV_TEXT_MAX + 1);
 }
 

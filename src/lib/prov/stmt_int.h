@@ -88,6 +88,7 @@ extern const char *const wb_stmt_action_names[4];
 extern const char *const wb_stmt_event_names[3];
 extern const char *const wb_stmt_verdict_names[3];
 extern const char *const wb_stmt_phase_names[4];
+extern const char *const wb_stmt_check_names[WB_CHECK_COUNT];
 extern const char *const wb_stmt_tag_names[4];
 extern const char *const wb_stmt_revoke_names[5];
 extern const char *const wb_stmt_format_names[3];

@@ -309,6 +309,11 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
             snprintf(batch[i]->err, sizeof(batch[i]->err), "%s", msg);
         }
     }
+    /* the layer above queues what the batch raised (findings) before the
+     * batch's submitters hear back, so whatever a submitter sends next is
+     * sequenced after those */
+    if (svc->cfg.hooks.batch_end)
+        svc->cfg.hooks.batch_end(svc->cfg.hooks.ctx, svc, store, rc == 0);
     pthread_mutex_lock(&svc->mu);
     if (rc == 0) {
         svc->stats.registered += nadmitted;
@@ -326,8 +331,6 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     }
     pthread_cond_broadcast(&svc->done);
     pthread_mutex_unlock(&svc->mu);
-    if (svc->cfg.hooks.batch_end)
-        svc->cfg.hooks.batch_end(svc->cfg.hooks.ctx, svc, store, rc == 0);
     /* completion callbacks run without the lock (they may resume I/O) */
     for (size_t i = 0; i < n; i++)
         if (batch[i]->fn)

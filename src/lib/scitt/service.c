@@ -487,6 +487,11 @@ const char *wb_service_name(const wb_service *svc)
     return svc->cfg.name;
 }
 
+const wb_service_hooks *wb_service_get_hooks(const wb_service *svc)
+{
+    return &svc->cfg.hooks;
+}
+
 const uint8_t *wb_service_kid(const wb_service *svc, size_t *len)
 {
     *len = sizeof(svc->kid);

@@ -24,6 +24,13 @@
  *   arrival      arrival attestation of every blade
  *   production   pre-production attestation of every blade, then of every
  *                rack whose blades are all clean
+ * A run with until = received stops after receive: the datacenter's work
+ * (intake, attestations) is left to the real verifier (`waybill intake`,
+ * `waybill attest` against `waybill sim devices`).
+ *
+ * With write_files, DIR/attest/devices.json (sim_devfile.c) gives every
+ * blade and rack its identity key, chain, slots and measurements, for the
+ * simulated devices.
  *
  * An injection changes what one party says at one point, as the anomaly it
  * stands for would; the datacenter then holds the affected blade
@@ -175,6 +182,37 @@ static unsigned slot_for(const sim *s, wb_device_class c)
 
 /* ---- options ---- */
 
+/*
+ * Injections a run stopped at the receipt can play: each of the others is
+ * seen at the intake (swap, unknown, seal-mismatch), by an attestation
+ * (clone, the firmware ones, revoked-device, attest-fail, overdue) or is a
+ * revocation that must come after the intake (revoked-device).
+ */
+#define RECEIVED_INJECTIONS (1u << WB_SIM_CUSTODY_GAP)
+
+const char *wb_sim_until_name(wb_sim_until u)
+{
+    switch (u) {
+    case WB_SIM_UNTIL_ALL:
+        return "all";
+    case WB_SIM_UNTIL_RECEIVED:
+        return "received";
+    default:
+        return "unknown";
+    }
+}
+
+int wb_sim_until_parse(wb_sim_until *u, const char *name)
+{
+    for (int k = 0; k < WB_SIM_UNTIL_COUNT; k++)
+        if (name && strcmp(name, wb_sim_until_name((wb_sim_until)k)) == 0) {
+            *u = (wb_sim_until)k;
+            return 0;
+        }
+    return wb_error_set(WB_E_INVALID, "until '%.40s': want all (the whole journey) or "
+                        "received (stop after the carrier's receipt)", name ? name : "");
+}
+
 void wb_sim_options_init(wb_sim_options *o)
 {
     memset(o, 0, sizeof(*o));
@@ -207,6 +245,21 @@ static int check_options(const wb_sim_options *o)
                             WB_SIM_PARTS_MAX);
     if (o->inject >> WB_SIM_INJECT_COUNT)
         return wb_error_set(WB_E_INVALID, "unknown injection in the mask");
+    if ((unsigned)o->until >= WB_SIM_UNTIL_COUNT)
+        return wb_error_set(WB_E_INVALID, "until: %d is not a stop point", (int)o->until);
+    if (o->until == WB_SIM_UNTIL_RECEIVED && (o->inject & ~RECEIVED_INJECTIONS)) {
+        char names[256] = "";
+        size_t n = 0;
+        for (int k = 0; k < WB_SIM_INJECT_COUNT; k++)
+            if ((o->inject & ~RECEIVED_INJECTIONS) & (1u << k))
+                n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
+                                      "%s%s", n ? ", " : "",
+                                      wb_sim_inject_name((wb_sim_inject)k));
+        return wb_error_set(WB_E_INVALID, "until received: %s cannot be injected: they need "
+                            "the intake, the revocations after it or the attestations, "
+                            "which a run stopped at the receipt does not play (only "
+                            "custody-gap can)", names);
+    }
     return 0;
 }
 
@@ -1276,8 +1329,9 @@ static int describe(sim *s, const sim_plan *p, wb_sim_injection *in)
     case WB_SIM_CUSTODY_GAP:
         snprintf(in->trigger, sizeof(in->trigger), "%s", rk->receive);
         snprintf(in->what, sizeof(in->what),
-                 "rack %s: shipment %s is received and taken in at %s but was never "
-                 "shipped", s->dev[rk->dev].serial, rk->shipment, SITE);
+                 "rack %s: shipment %s is received%s at %s but was never shipped",
+                 s->dev[rk->dev].serial, rk->shipment,
+                 s->opt->until == WB_SIM_UNTIL_ALL ? " and taken in" : "", SITE);
         e = expect(in, "custody-gap", WB_TAG_INVESTIGATE, NULL);
         evidence(e, rk->receive);
         for (size_t k = 0; k < rk->nintakes; k++) {
@@ -1373,9 +1427,11 @@ static int describe(sim *s, const sim_plan *p, wb_sim_injection *in)
 
 static void expected_states(sim *s, wb_sim_report *r)
 {
+    /* stopped at the receipt: every unit shipped and its parts are received */
+    wb_sim_state done = s->opt->until == WB_SIM_UNTIL_RECEIVED ? WB_SIM_STATE_RECEIVED
+                                                               : WB_SIM_STATE_IN_PRODUCTION;
     for (size_t k = 0; k < s->ndev; k++)
-        s->dev[k].state = s->dev[k].spare ? WB_SIM_STATE_MANUFACTURED
-                                          : WB_SIM_STATE_IN_PRODUCTION;
+        s->dev[k].state = s->dev[k].spare ? WB_SIM_STATE_MANUFACTURED : done;
     for (size_t i = 0; i < s->nblades; i++)
         if (s->blades[i].quarantine) {
             s->dev[s->blades[i].dev].state = WB_SIM_STATE_RECEIVED;
@@ -1421,6 +1477,29 @@ static int fill_report(sim *s, wb_sim_report *r)
                 break;
         }
     }
+    r->until = s->opt->until;
+    r->shipments = calloc(s->nracks, sizeof(*r->shipments));
+    if (!r->shipments)
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < s->nracks; k++) {
+        const sim_rack *rk = &s->racks[k];
+        wb_sim_shipment *sh = &r->shipments[k];
+        unsigned nb = s->opt->blades;
+        snprintf(sh->id, sizeof(sh->id), "%s", rk->shipment);
+        for (int q = 0; q < 2; q++)
+            snprintf(sh->seals[q], sizeof(sh->seals[q]), "%s", rk->seals[q]);
+        sh->shipped = !rk->no_ship;
+        sh->units = calloc(nb + 1u, sizeof(*sh->units));
+        if (!sh->units)
+            return wb_error_set(WB_E_NOMEM, "out of memory");
+        r->nshipments++;
+        /* the packing list, as the custody statements give it */
+        snprintf(sh->units[0], sizeof(sh->units[0]), "%s", s->dev[rk->dev].id);
+        for (unsigned b = 0; b < nb; b++)
+            snprintf(sh->units[b + 1], sizeof(sh->units[b + 1]), "%s",
+                     s->dev[s->blade_base + k * nb + b].id);
+        sh->nunits = nb + 1u;
+    }
     r->injections = calloc(s->nplan ? s->nplan : 1, sizeof(*r->injections));
     if (!r->injections)
         return wb_error_set(WB_E_NOMEM, "out of memory");
@@ -1435,13 +1514,25 @@ static int fill_report(sim *s, wb_sim_report *r)
 
 /* ---- the run ---- */
 
+/* DIR/attest/devices.json: what the attesting units hold and report */
+static int write_devfile(sim *s)
+{
+    sim_devfile_info info;
+    memset(&info, 0, sizeof(info));
+    info.run = s->run;
+    info.site = SITE;
+    for (int c = 0; c < WB_CLASS_COUNT; c++)
+        if (s->current_fw[c] >= 0)
+            info.fw_digest[c] = s->fw[s->current_fw[c]].digest;
+    return sim_write_devfile(s->opt->dir, s->parties, s->dev, s->ndev, &info);
+}
+
 static void sim_cleanup(sim *s)
 {
     for (int i = 0; i < SIM_P_COUNT; i++)
         sim_party_cleanup(&s->parties[i]);
     wb_key_free(s->admin);
-    for (size_t k = 0; s->dev && k < s->ndev; k++)
-        free(s->dev[k].cert);
+    sim_devices_free(s->dev, s->ndev);
     free(s->dev);
     for (size_t r = 0; s->racks && r < s->nracks; r++)
         free(s->racks[r].intakes);
@@ -1511,6 +1602,8 @@ int wb_sim_run(wb_sim_report *r, const wb_sim_options *opt)
         plan_seen_ids(&s);
     if (rc == 0 && opt->write_files)
         rc = sim_write_files(opt->dir, s.parties, s.dev, s.ndev);
+    if (rc == 0 && opt->write_files)
+        rc = write_devfile(&s);
     t1 = sim_now();
     r->keygen_s = t1 - t0;
 
@@ -1526,14 +1619,16 @@ int wb_sim_run(wb_sim_report *r, const wb_sim_options *opt)
         rc = phase_custody(&s, WB_CUSTODY_SHIP);
     if (rc == 0)
         rc = phase_custody(&s, WB_CUSTODY_RECEIVE);
-    if (rc == 0)
-        rc = phase_intake(&s);
-    if (rc == 0)
-        rc = phase_device_revocations(&s);
-    if (rc == 0)
-        rc = phase_attest(&s, WB_PHASE_ARRIVAL);
-    if (rc == 0)
-        rc = phase_attest(&s, WB_PHASE_PREPRODUCTION);
+    if (opt->until == WB_SIM_UNTIL_ALL) {
+        if (rc == 0)
+            rc = phase_intake(&s);
+        if (rc == 0)
+            rc = phase_device_revocations(&s);
+        if (rc == 0)
+            rc = phase_attest(&s, WB_PHASE_ARRIVAL);
+        if (rc == 0)
+            rc = phase_attest(&s, WB_PHASE_PREPRODUCTION);
+    }
     r->register_s = sim_now() - t1;
     r->elapsed_s = sim_now() - t0;
     if (rc == 0)
@@ -1551,5 +1646,8 @@ void wb_sim_report_cleanup(wb_sim_report *r)
     for (size_t i = 0; r->injections && i < r->ninjections; i++)
         free(r->injections[i].expect);
     free(r->injections);
+    for (size_t i = 0; r->shipments && i < r->nshipments; i++)
+        free(r->shipments[i].units);
+    free(r->shipments);
     memset(r, 0, sizeof(*r));
 }

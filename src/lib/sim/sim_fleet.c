@@ -8,8 +8,11 @@
  * gets a P-384 root-of-trust key and a certificate from its maker's CA
  * (wb_x509_issue); its id is the SHA-256 of that key's SPKI DER, exactly
  * what the registration policy recomputes from the manifest's chain.
- * Making 10,000 P-384 keys and certificates is the costly part of a run,
- * so it runs on every core.
+ * When the run writes its files, blades and racks keep their identity
+ * private key for devices.json (sim_devfile.c): the simulated device signs
+ * its alias certificate with it (`waybill sim devices`). Parts' keys are
+ * dropped: a blade speaks for them. Making 10,000 P-384 keys and
+ * certificates is the costly part of a run, so it runs on every core.
  */
 #include "sim_int.h"
 
@@ -89,6 +92,7 @@ void sim_party_cleanup(sim_party *p)
 typedef struct {
     sim_device *d;
     const sim_party *parties;
+    int keep;                  /* keep blades' and racks' identity keys */
 } make_ctx;
 
 static int make_one(void *vctx, size_t i)
@@ -110,6 +114,10 @@ static int make_one(void *vctx, size_t i)
                            UINT64_C(0x1000) + i, 3650);
     if (rc == 0)
         rc = wb_device_id_of_cert(d->id, d->cert, d->cert_len);
+    if (rc == 0 && c->keep && (d->cls == WB_CLASS_BLADE || d->cls == WB_CLASS_RACK)) {
+        size_t len;
+        rc = wb_key_to_pem(&d->key_pem, &len, k, 1);
+    }
     wb_key_free(k);
     if (rc)
         return wb_error_prefix(rc, "device %s", d->serial);
@@ -119,7 +127,7 @@ static int make_one(void *vctx, size_t i)
 int sim_devices_make(sim_device *d, size_t n, const sim_party *parties, const char *run,
                      const wb_sim_options *opt)
 {
-    make_ctx c = {d, parties};
+    make_ctx c = {d, parties, opt->write_files};
     unsigned threads = opt->threads;
     (void)run;
     if (threads == 0) {
@@ -127,6 +135,16 @@ int sim_devices_make(sim_device *d, size_t n, const sim_party *parties, const ch
         threads = cores > 0 ? (unsigned)cores : 1;
     }
     return sim_parallel(threads, n, make_one, &c, opt, "identities");
+}
+
+void sim_devices_free(sim_device *d, size_t n)
+{
+    for (size_t k = 0; d && k < n; k++) {
+        free(d[k].cert);
+        if (d[k].key_pem)
+            memset(d[k].key_pem, 0, strlen(d[k].key_pem));
+        free(d[k].key_pem);
+    }
 }
 
 /* ---- files ---- */

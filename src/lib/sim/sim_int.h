@@ -8,6 +8,10 @@
  *   sim_pool.c    signing statements and registering a phase of them with
  *                 several in flight; a small parallel-for
  *   sim_report.c  names, the report and its JSON
+ *   sim_devfile.c attest/devices.json: what every attesting unit (blade,
+ *                 rack) holds and reports when challenged
+ *   sim_devices.c the device server (`waybill sim devices`): answers
+ *                 challenges for every unit of devices.json
  */
 #ifndef WAYBILL_SIM_INT_H
 #define WAYBILL_SIM_INT_H
@@ -73,6 +77,9 @@ typedef struct {
     char slot[16];
     int spare;
     wb_sim_state state;        /* expected at the end */
+    /* with write_files, blades and racks only: the identity private key,
+     * which devices.json gives the simulated device (PKCS#8 PEM) */
+    char *key_pem;
 } sim_device;
 
 /* ---- statements ---- */
@@ -132,6 +139,23 @@ int sim_devices_make(sim_device *d, size_t n, const sim_party *parties, const ch
                      const wb_sim_options *opt);
 /* writes keys, CA certificates, device certificates and devices.tsv */
 int sim_write_files(const char *dir, const sim_party *parties, const sim_device *d, size_t n);
+/* frees what sim_devices_make added to d[0..n) (and wipes the keys) */
+void sim_devices_free(sim_device *d, size_t n);
+
+/* ---- devices.json (sim_devfile.c) ---- */
+
+/* what devices.json needs beyond the devices themselves */
+typedef struct {
+    const char *run;
+    const char *site;
+    /* the digest of the current firmware of each part class (hex SHA-384),
+     * NULL for a class with none */
+    const char *fw_digest[WB_CLASS_COUNT];
+} sim_devfile_info;
+
+/* writes DIR/attest/devices.json (mode 0600: it holds private keys) */
+int sim_write_devfile(const char *dir, const sim_party *parties, const sim_device *d,
+                      size_t n, const sim_devfile_info *info);
 
 /* ---- small things ---- */
 

@@ -23,7 +23,9 @@
 
 #include "waybill/client.h"
 #include "waybill/error.h"
+#include "waybill/fleet.h"
 #include "waybill/scitt.h"
+#include "waybill/util.h"
 
 /* ---- small things ---- */
 
@@ -86,33 +88,11 @@ static int sign_common(sim_batch *b, size_t *index, const wb_cose_signer *signer
                        const uint8_t kid[32], const char *iss, const wb_prov_payload *p,
                        const char *sub, int64_t iat, const char *label)
 {
-    char cty[96], *json = NULL;
-    size_t json_len, len;
     uint8_t *st = NULL;
-    wb_cose_headers h;
-    int rc = wb_prov_encode(&json, &json_len, p);
+    size_t len;
+    int rc = wb_fleet_sign_statement(&st, &len, p, signer, kid, iss, sub, iat);
     if (rc)
         return wb_error_prefix(rc, "%s", label);
-    snprintf(cty, sizeof(cty), "application/vnd.waybill.%s+json", wb_kind_name(p->kind));
-    wb_cose_headers_init(&h);
-    h.alg = signer->alg;
-    h.cty = cty;
-    h.has_cwt = 1;
-    h.iss = iss;
-    h.sub = sub;
-    h.iat = iat;
-    h.kid.ptr = kid;
-    h.kid.len = 32;
-    rc = wb_cose_sign1_create(&st, &len, &h, NULL, 0, (const uint8_t *)json, json_len, 0,
-                              signer);
-    free(json);
-    if (rc)
-        return wb_error_prefix(rc, "%s", label);
-    if (len > WB_STATEMENT_MAX) {
-        free(st);
-        return wb_error_set(WB_E_LIMIT, "%s: %zu bytes, over the %d-byte statement limit",
-                            label, len, WB_STATEMENT_MAX);
-    }
     return add_job(b, index, st, len, p->kind, label);
 }
 
@@ -140,118 +120,26 @@ void sim_batch_cleanup(sim_batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* ---- a parallel for, with progress from the calling thread ---- */
+/* ---- a parallel for (wb_parallel_for), with the phase in the progress ---- */
 
 typedef struct {
-    int (*fn)(void *ctx, size_t i);
-    void *ctx;
-    size_t n;
-    atomic_size_t next;
-    atomic_size_t done;
-    atomic_int failed;
-    int rc;                   /* the first failure, under mu */
-    char err[1024];
-    size_t err_index;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned running;
-} pfor;
+    const wb_sim_options *opt;
+    const char *phase;
+} phase_progress;
 
-static void *pfor_main(void *arg)
+static void on_progress(void *ctx, size_t done, size_t total)
 {
-    pfor *p = arg;
-    for (;;) {
-        size_t i;
-        int rc;
-        if (atomic_load(&p->failed))
-            break;
-        i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n)
-            break;
-        rc = p->fn(p->ctx, i);
-        if (rc) {
-            pthread_mutex_lock(&p->mu);
-            if (!atomic_load(&p->failed)) {
-                p->rc = rc;
-                p->err_index = i;
-                snprintf(p->err, sizeof(p->err), "%s", wb_error_message());
-                atomic_store(&p->failed, 1);
-            }
-            pthread_mutex_unlock(&p->mu);
-            break;
-        }
-        atomic_fetch_add(&p->done, 1);
-    }
-    pthread_mutex_lock(&p->mu);
-    p->running--;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    phase_progress *pp = ctx;
+    pp->opt->progress(pp->opt->progress_ctx, pp->phase, done, total);
 }
 
 int sim_parallel(unsigned threads, size_t n, int (*fn)(void *ctx, size_t i), void *ctx,
                  const wb_sim_options *opt, const char *phase)
 {
-    pfor p;
-    pthread_t *tids;
-    unsigned started = 0;
-    if (n == 0)
-        return 0;
-    if (threads == 0)
-        threads = 1;
-    if (threads > n)
-        threads = (unsigned)n;
-    memset(&p, 0, sizeof(p));
-    p.fn = fn;
-    p.ctx = ctx;
-    p.n = n;
-    atomic_init(&p.next, 0);
-    atomic_init(&p.done, 0);
-    atomic_init(&p.failed, 0);
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    tids = calloc(threads, sizeof(*tids));
-    if (!tids)
-        return wb_error_set(WB_E_NOMEM, "out of memory");
-    pthread_mutex_lock(&p.mu);
-    for (unsigned t = 0; t < threads; t++) {
-        if (pthread_create(&tids[t], NULL, pfor_main, &p) != 0)
-            break;
-        started++;
-        p.running++;
-    }
-    if (started == 0) {
-        pthread_mutex_unlock(&p.mu);
-        free(tids);
-        return wb_error_set(WB_E_INTERNAL, "%s: cannot start a thread", phase);
-    }
-    while (p.running > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&p.cv, &p.mu, &ts);
-        if (opt && opt->progress) {
-            size_t done = atomic_load(&p.done);
-            pthread_mutex_unlock(&p.mu);
-            opt->progress(opt->progress_ctx, phase, done, n);
-            pthread_mutex_lock(&p.mu);
-        }
-    }
-    pthread_mutex_unlock(&p.mu);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    free(tids);
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.cv);
-    if (atomic_load(&p.failed))
-        return wb_error_set(p.rc, "%s", p.err);
-    if (opt && opt->progress)
-        opt->progress(opt->progress_ctx, phase, n, n);
-    return 0;
+    phase_progress pp = {opt, phase};
+    int rc = wb_parallel_for(threads, n, fn, ctx, opt && opt->progress ? on_progress : NULL,
+                             &pp);
+    return rc == WB_E_INTERNAL ? wb_error_prefix(rc, "%s", phase) : rc;
 }
 
 /* ---- registration ---- */

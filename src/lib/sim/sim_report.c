@@ -151,6 +151,24 @@ int wb_sim_report_json(char **out, const wb_sim_report *r)
         json_array_append_new(inj, j);
     }
     json_object_set_new(o, "injections", inj);
+    json_object_set_new(o, "until", json_string(wb_sim_until_name(r->until)));
+    {
+        json_t *ships = json_array();
+        for (size_t i = 0; ships && i < r->nshipments; i++) {
+            const wb_sim_shipment *sh = &r->shipments[i];
+            json_t *j = json_object(), *seals = json_array(), *units = json_array();
+            for (int k = 0; seals && k < 2; k++)
+                json_array_append_new(seals, json_string(sh->seals[k]));
+            for (size_t k = 0; units && k < sh->nunits; k++)
+                json_array_append_new(units, json_string(sh->units[k]));
+            json_object_set_new(j, "id", json_string(sh->id));
+            json_object_set_new(j, "shipped", json_boolean(sh->shipped));
+            json_object_set_new(j, "seals", seals);
+            json_object_set_new(j, "units", units);
+            json_array_append_new(ships, j);
+        }
+        json_object_set_new(o, "shipments", ships);
+    }
     text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!text)
