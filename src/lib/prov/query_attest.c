@@ -70,20 +70,38 @@ static int ca_row(void *vctx, const wb_sql_value *c, size_t n)
     return 0;
 }
 
-/* the columns of unit_row; $1 the target */
-#define UNIT_COLUMNS                                                                      \
-    "d.id, d.class, d.state, d.site, d.serial, d.issuer, "                                \
-    "%s, (SELECT COUNT(*) FROM fleet_placements q WHERE q.parent = d.id AND q.to_idx IS " \
-    "NULL)"
+/* the columns of unit_row */
+#define UNIT_COLUMNS(DEPTH)                                                                  \
+    "SELECT d.id, d.class, d.state, d.site, d.serial, d.issuer, " DEPTH ", (SELECT COUNT(*) " \
+    "FROM fleet_placements q WHERE q.parent = d.id AND q.to_idx IS NULL)"
 #define HOLDS_PARTS \
     "EXISTS (SELECT 1 FROM fleet_placements q WHERE q.parent = d.id AND q.to_idx IS NULL)"
 #define UNPLACED \
     "NOT EXISTS (SELECT 1 FROM fleet_placements q WHERE q.child = d.id AND q.to_idx IS NULL)"
+/* a unit holding units (a rack holding blades) */
+#define HOLDS_UNITS                                                                          \
+    "EXISTS (SELECT 1 FROM fleet_placements q JOIN fleet_placements r ON r.parent = q.child " \
+    "AND r.to_idx IS NULL WHERE q.parent = d.id AND q.to_idx IS NULL)"
+
+/* every unit in production; racks (depth 0) after the blades they hold
+ * (depth 1), as for one rack */
+static const char production_sql[] =
+    UNIT_COLUMNS("CASE WHEN " HOLDS_UNITS " THEN 0 ELSE 1 END")
+    " FROM fleet_devices d WHERE d.state = 'in-production' AND (" HOLDS_PARTS " OR "
+    UNPLACED ") ORDER BY " HOLDS_UNITS ", d.id";
+
+/* the target ($1) and every part-holding unit under it, deepest first (to
+ * $2 levels), so that a rack is challenged after its blades */
+static const char target_sql[] =
+    "WITH RECURSIVE tree(id, depth) AS (SELECT $1, 0 UNION SELECT q.child, t.depth + 1 "
+    "FROM fleet_placements q JOIN tree t ON q.parent = t.id WHERE q.to_idx IS NULL AND "
+    "t.depth < $2) " UNIT_COLUMNS("t.depth")
+    " FROM tree t JOIN fleet_devices d ON d.id = t.id WHERE t.depth = 0 OR " HOLDS_PARTS
+    " ORDER BY t.depth DESC, d.id";
 
 int wb_query_attest_plan(json_t **out, wb_store *s, const char *target)
 {
     plan_ctx p;
-    char sql[1600];
     const char *name;
     json_t *v, *cas;
     wb_sql_value a[2] = {WB_SQL_S(target), WB_SQL_I(PLAN_DEPTH_MAX)};
@@ -105,31 +123,10 @@ int wb_query_attest_plan(json_t **out, wb_store *s, const char *target)
         json_decref(cas);
         return wb_error_set(WB_E_NOMEM, "out of memory");
     }
-    if (production) {
-        /* every unit in production; racks (depth 0) after the blades they
-         * hold (depth 1), as for one rack */
-        snprintf(sql, sizeof(sql),
-                 "SELECT " UNIT_COLUMNS " FROM fleet_devices d WHERE d.state = "
-                 "'in-production' AND (" HOLDS_PARTS " OR " UNPLACED ") ORDER BY "
-                 "(SELECT COUNT(*) FROM fleet_placements q JOIN fleet_placements r ON "
-                 "r.parent = q.child AND r.to_idx IS NULL WHERE q.parent = d.id AND "
-                 "q.to_idx IS NULL) > 0, d.id",
-                 "CASE WHEN EXISTS (SELECT 1 FROM fleet_placements q JOIN fleet_placements r "
-                 "ON r.parent = q.child AND r.to_idx IS NULL WHERE q.parent = d.id AND "
-                 "q.to_idx IS NULL) THEN 0 ELSE 1 END");
-        rc = wb_store_sql(s, sql, NULL, 0, unit_row, &p);
-    } else {
-        /* the target and every part-holding unit under it, deepest first,
-         * so that a rack is challenged after its blades */
-        snprintf(sql, sizeof(sql),
-                 "WITH RECURSIVE tree(id, depth) AS (SELECT $1, 0 UNION SELECT q.child, "
-                 "t.depth + 1 FROM fleet_placements q JOIN tree t ON q.parent = t.id WHERE "
-                 "q.to_idx IS NULL AND t.depth < $2) "
-                 "SELECT " UNIT_COLUMNS " FROM tree t JOIN fleet_devices d ON d.id = t.id "
-                 "WHERE t.depth = 0 OR " HOLDS_PARTS " ORDER BY t.depth DESC, d.id",
-                 "t.depth");
-        rc = wb_store_sql(s, sql, a, 2, unit_row, &p);
-    }
+    if (production)
+        rc = wb_store_sql(s, production_sql, NULL, 0, unit_row, &p);
+    else
+        rc = wb_store_sql(s, target_sql, a, 2, unit_row, &p);
     json_object_foreach(p.issuers, name, v) {
         json_t *list;
         wb_sql_value b[1] = {WB_SQL_S(name)};

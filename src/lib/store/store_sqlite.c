@@ -267,8 +267,11 @@ static int sq_put_meta(wb_store *base, const char *name, const char *value)
 
 /*
  * Prepared statements are cached by their SQL text pointer: the projection
- * passes string literals, so a pointer identifies a statement for the life
- * of the program. The cache is small and linear; misses prepare anew.
+ * passes string literals, so a pointer usually identifies a statement for
+ * the life of the program. A pointer that now holds other text (a buffer
+ * reused for another query) is caught by comparing the statement's own
+ * text and re-prepared in place. The cache is small and linear; misses
+ * prepare anew.
  */
 #define SQL_CACHE 64
 
@@ -278,6 +281,15 @@ static sqlite3_stmt *sq_cached(sq_store *s, const char *sql)
     for (int i = 0; i < s->ncache; i++)
         if (s->cache_sql[i] == sql) {
             st = s->cache_st[i];
+            if (strcmp(sqlite3_sql(st), sql) != 0) {
+                sqlite3_stmt *fresh = NULL;
+                if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh,
+                                       NULL) != SQLITE_OK)
+                    return NULL;
+                sqlite3_finalize(st);
+                s->cache_st[i] = st = fresh;
+                return st;
+            }
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
             return st;
