@@ -29,6 +29,11 @@
  * the report says, per injection, what was done, to which device, and which
  * findings the anomaly rules must raise with which evidence entries.
  *
+ * A run can stop after the carrier's receipt (WB_SIM_UNTIL_RECEIVED), leaving
+ * the intake and the attestations to the datacenter's real tools; with
+ * write_files it leaves DIR/attest/devices.json, from which `waybill sim
+ * devices` (below) plays every blade and rack for a verifier.
+ *
  * Keys are random; the seed decides the shape of the fleet, the victims of
  * injections, serial numbers and nonces. Each run has a random run tag in
  * its serials and shipment ids, so several runs can share one ledger.
@@ -46,6 +51,9 @@
 #define WB_SIM_BLADES_MAX 255  /* a rack and its blades ship as one shipment */
 #define WB_SIM_PARTS_MAX 256   /* parts in one blade (one assembly statement) */
 #define WB_SIM_MANIFEST_DEVICES 40 /* devices per manifest statement */
+/* the datacenter: its issuer name (its key is DIR/keys/<name>.key) and site */
+#define WB_SIM_DATACENTER "ams1-operations"
+#define WB_SIM_SITE "AMS-1"
 
 /* what can be injected; each on a different device */
 typedef enum {

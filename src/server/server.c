@@ -678,8 +678,15 @@ void wb_server_stop(wb_server *s)
     pthread_cond_broadcast(&s->timer_cond);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->timer, NULL);
-    MHD_quiesce_daemon(s->d);
-    MHD_stop_daemon(s->d);
+    {
+        /* quiescing hands the listening socket to us: close it, or it stays
+         * bound (SO_REUSEPORT) and a server restarted on the same port would
+         * see some of its connections queue on it forever */
+        MHD_socket ls = MHD_quiesce_daemon(s->d);
+        MHD_stop_daemon(s->d);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls);
+    }
     wb_service_close(s->svc);
     pthread_cond_destroy(&s->timer_cond);
     pthread_mutex_destroy(&s->mu);

@@ -620,7 +620,7 @@ static int fill_report(wb_verifier_report *rep, vf_plan *plan)
         snprintf(x->findings, sizeof(x->findings), "%s", u->findings);
         snprintf(x->entry, sizeof(x->entry), "%s", u->entry);
         x->challenge_ms = u->challenge_ms;
-        if (u->ev.nslots > 0) {
+        if (u->ev.nslots > 0 && x->failed == WB_CHECK_NONE) {
             x->seen = calloc(u->ev.nslots, sizeof(*x->seen));
             if (!x->seen)
                 return wb_error_set(WB_E_NOMEM, "out of memory");

@@ -25,6 +25,7 @@ typedef struct {
     const wb_fleet_entry *e;
     char self[65];          /* this entry's id */
     int dry_run;            /* wb_fleet_dry_run: what would be raised */
+    size_t repeated;        /* findings not raised again: already open */
     wb_fleet_finding **out;
     size_t *n;
     int rc;
@@ -69,8 +70,10 @@ static void raise_finding(det *d, const char *rule, wb_tag tag, const char *devi
                                "AND status = 'open'"
                              : "SELECT 1 FROM fleet_findings WHERE rule = $1 AND device = $2 "
                                "AND reason = $3 AND status = 'open'",
-                      a, intake ? 2 : 3) == 0)
+                      a, intake ? 2 : 3) == 0) {
+            d->repeated++;
             return;
+        }
     }
     snprintf(seed, sizeof(seed), "%s\n%s\n%s\n%s", rule, device ? device : "", d->self,
              detail ? detail : "");
@@ -499,7 +502,7 @@ static void detect_intake(det *d, const wb_p_intake *p)
 {
     ship_info s = shipment(d, p->shipment);
     int other = 0;
-    size_t before = *d->n;
+    size_t before = *d->n, repeated = d->repeated;
     if (!s.found) {
         raise_finding(d, "custody-gap", WB_TAG_INVESTIGATE, NULL, p->site, "intake", NULL, 0,
                       "intake at %s of shipment %s, which was never shipped", p->site,
@@ -527,7 +530,7 @@ static void detect_intake(det *d, const wb_p_intake *p)
         check_slots(d, p->units[i].id, p->units[i].found, p->units[i].nfound, p->site, what);
         check_missing(d, p->units[i].id, p->units[i].found, p->units[i].nfound, p->site, what);
     }
-    other = *d->n > before;
+    other = *d->n > before || d->repeated > repeated;
     if (p->verdict == WB_VERDICT_FAIL && !other)
         raise_finding(d, "intake-failed", WB_TAG_INVESTIGATE, NULL, p->site, p->shipment,
                       NULL, 0, "intake of shipment %s at %s failed", p->shipment, p->site);
@@ -640,7 +643,7 @@ static void detect_failed_check(det *d, const wb_p_attestation *p, const devinfo
 
 static void detect_attestation(det *d, const wb_p_attestation *p)
 {
-    size_t before = *d->n;
+    size_t before = *d->n, repeated = d->repeated;
     char what[200];
     devinfo info;
     snprintf(what, sizeof(what), "attestation at %s", p->site);
@@ -674,7 +677,7 @@ static void detect_attestation(det *d, const wb_p_attestation *p)
                           "passing attestation of its own: it stays out of production",
                           what, short_id(p->target), short_id(child), slot);
     }
-    if (p->verdict == WB_VERDICT_FAIL && *d->n == before)
+    if (p->verdict == WB_VERDICT_FAIL && *d->n == before && d->repeated == repeated)
         raise_finding(d, "attestation-failed", WB_TAG_INVESTIGATE, p->target, p->site, "fail",
                       NULL, 0, "%s: device %s failed attestation: %s", what,
                       short_id(p->target), p->nreasons ? p->reasons[0] : "no reason given");

@@ -49,7 +49,7 @@
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
-#define SITE "AMS-1"
+#define SITE WB_SIM_SITE
 #define FACILITY "Woodgrove Integration Center, Brno"
 #define REVIEWER "Trey Research"
 #define FRAMEWORK "OCP SAFE SFR 1.1"

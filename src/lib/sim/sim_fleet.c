@@ -47,7 +47,7 @@ const sim_party_def sim_parties[SIM_P_COUNT] = {
                           "Woodgrove Systems Platform Identity CA"},
     [SIM_P_CARRIER] = {"northwind-freight", WB_ROLE_LOGISTICS, NULL, WB_CLASS_NONE, NULL,
                        NULL, NULL, 0, NULL},
-    [SIM_P_DATACENTER] = {"ams1-operations", WB_ROLE_DATACENTER, NULL, WB_CLASS_NONE, NULL,
+    [SIM_P_DATACENTER] = {WB_SIM_DATACENTER, WB_ROLE_DATACENTER, NULL, WB_CLASS_NONE, NULL,
                           NULL, NULL, 0, NULL},
     [SIM_P_FIRMWARE] = {"proseware-firmware", WB_ROLE_FIRMWARE_VENDOR, NULL, WB_CLASS_NONE,
                         NULL, NULL, NULL, 0, NULL},
