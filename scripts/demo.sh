@@ -5,14 +5,19 @@
 # datacenter, a firmware vendor and a reviewer) goes from the factory to
 # production with a few anomalies injected; then one device's journey, the
 # fleet compliance summary and the open findings; then a device passport,
-# exported and verified offline. The data stays behind for exploring.
+# exported and verified offline; then the datacenter's own checks on a second
+# delivery: intake, pre-production attestation answering real challenges,
+# and a periodic round by the server that catches a blade swapped in
+# service. The data stays behind for exploring.
 set -eu
 WB=${1:-build/waybill}
 case "$WB" in /*) ;; *) WB="$(pwd)/$WB" ;; esac
 D=$(mktemp -d "${TMPDIR:-/tmp}/waybill-demo.XXXXXX")
 SERVER=
+DEVICES=
 cleanup() {
     if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+    if [ -n "$DEVICES" ]; then kill "$DEVICES" 2>/dev/null || true; wait "$DEVICES" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 cd "$D"
@@ -70,8 +75,65 @@ if "$WB" verify --passport tampered.passport --log-key service/log.pub >tampered
 fi
 grep -E "FAILED|NOT verified" tampered.out | head -3
 
-step "9. The fleet state is derived from the log alone: rebuild it and compare"
+step "9. The datacenter's own checks: a second delivery, every root of trust challenged"
+echo "   A second fleet is built and shipped (stopping at the carrier's receipt). Its"
+echo "   blades and racks are played by simulated devices that answer challenges with"
+echo "   evidence signed by alias keys their P-384 identities certify."
+run "$WB" sim --url "$URL" --admin-key service/admin.key --dir dc --racks 2 --blades 3 \
+    --parts 5 --seed 2 --until received >dc.txt
+sed -n '/stopped after the receipt/,/devices:/p' dc.txt
+"$WB" sim devices --dir dc --listen 127.0.0.1:0 --port-file dport >devices.log 2>&1 &
+DEVICES=$!
+i=0; while [ ! -s dport ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s dport ] || { cat devices.log; exit 1; }
+DURL="http://127.0.0.1:$(cat dport)"
+V="--url $URL --devices $DURL --site AMS-1 --issuer ams1-operations --key dc/keys/ams1-operations.key"
+
+step "10. Intake at the dock: custody (seals, units) and the arrival attestation"
+awk '/: [0-9]+ units, seals/ {sub(":", "", $1); print $1, $5 "," $6}' dc.txt >shipments
+while read -r SHIP SEALS; do
+    run "$WB" intake "$SHIP" $V --seals "$SEALS"
+done <shipments
+
+step "11. Before production: each rack's blades, then the rack, must pass"
+RACKS=$(awk -F'\t' '$2 == "rack" {print $1}' dc/devices.tsv)
+run "$WB" attest $RACKS $V --phase pre-production
+run "$WB" fleet --url "$URL" | sed -n '/by state/,/by site/p' | grep -v 'by site'
+
+step "12. Periodic attestation by the server; a blade is swapped in service"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+cat >service.ini <<INI
+[service]
+name = localhost/waybill-dev
+data_dir = service
+dev = true
+listen = 127.0.0.1:$(cat port)
+[attest]
+devices_url = $DURL
+key = dc/keys/ams1-operations.key
+issuer = ams1-operations
+site = AMS-1
+interval_s = 3
+INI
+echo "   restarted with service.ini: [attest] devices_url, key, issuer, site, interval_s = 3"
+"$WB" serve --config service.ini 2>>serve.log &
+SERVER=$!
+i=0; while ! "$WB" fleet --url "$URL" >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 4 # a clean round first
+VICTIM=$(awk -F'\t' '$2 == "blade" {print $1; exit}' dc/devices.tsv)
+SHORT=$(printf '%.12s' "$VICTIM")
+run "$WB" sim fault --devices "$DURL" "$VICTIM" swap
+echo "   waiting for the next round..."
+i=0
+until "$WB" findings --url "$URL" --rule unauthorized-swap | grep -q "of $SHORT"; do
+    [ $i -lt 200 ] || { echo "demo: the periodic round did not catch the swap" >&2; exit 1; }
+    sleep 0.1; i=$((i + 1))
+done
+run "$WB" findings --url "$URL" --rule unauthorized-swap | grep -B1 -A2 "of $SHORT"
+
+step "13. The fleet state is derived from the log alone: rebuild it and compare"
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+kill "$DEVICES" 2>/dev/null || true; wait "$DEVICES" 2>/dev/null || true; DEVICES=
 run "$WB" reindex service --check
 
 printf '\nDemo complete. The ledger is in %s/service; to explore it:\n' "$D"

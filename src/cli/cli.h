@@ -131,5 +131,6 @@ extern const wb_cli_cmd wb_cmd_intake;
 extern const wb_cli_cmd wb_cmd_review_import;
 extern const wb_cli_cmd wb_cmd_sim;
 extern const wb_cli_cmd wb_cmd_sim_devices;
+extern const wb_cli_cmd wb_cmd_sim_fault;
 
 #endif
