@@ -16,12 +16,15 @@
  *   7. Provenance at scale: a simulated fleet of 100,000 devices through the
  *      service, as a ratio to the bare rate of (6), and query latency at
  *      that size (prov_scale.c).
+ *   8. Attestation: 10,000 simulated units challenged through the service,
+ *      as a ratio to the machine's P-384 verification ceiling
+ *      (attest_scale.c).
  *
  * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
  *                      [--waybill BIN] [--conns N] [--load-seconds S]
  *                      [--statements N] [--service-only]
  *                      [--prov-devices N] [--skip-prov] [--prov-only]
- *                      [--prov-perf FILE]
+ *                      [--prov-perf FILE] [--skip-attest] [--attest-only]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,7 +260,8 @@ int main(int argc, char **argv)
     bench_service_opts so = {0};
     bench_prov_opts po = {0};
     char self[4096], waybill[4200];
-    int service_only = 0, skip_prov = 0, prov_only = 0, rc = 0;
+    int service_only = 0, skip_prov = 0, prov_only = 0, skip_attest = 0, attest_only = 0,
+        rc = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--entries") == 0 && i + 1 < argc)
@@ -284,6 +288,10 @@ int main(int argc, char **argv)
             prov_only = 1;
         else if (strcmp(argv[i], "--prov-perf") == 0 && i + 1 < argc)
             po.perf_file = argv[++i];
+        else if (strcmp(argv[i], "--skip-attest") == 0)
+            skip_attest = 1;
+        else if (strcmp(argv[i], "--attest-only") == 0)
+            attest_only = 1;
         else {
             fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
                             "[--dir DIR]\n"
@@ -292,7 +300,8 @@ int main(int argc, char **argv)
                             "                     [--statements N] [--service-only]\n"
                             "                     [--prov-devices N] [--skip-prov] "
                             "[--prov-only]\n"
-                            "                     [--prov-perf FILE]\n");
+                            "                     [--prov-perf FILE] [--skip-attest] "
+                            "[--attest-only]\n");
             return 2;
         }
     }
@@ -322,6 +331,8 @@ int main(int argc, char **argv)
     printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
            sysconf(_SC_NPROCESSORS_ONLN));
 
+    if (attest_only)
+        goto attest;
     if (prov_only)
         goto prov;
     if (service_only)
@@ -349,6 +360,10 @@ prov:
         po.base = base;
         rc |= bench_prov(&po);
     }
+
+attest:
+    if (!skip_attest)
+        rc |= bench_attest(so.waybill, base);
 
     if (base == tmp) {
         char cmd[200];

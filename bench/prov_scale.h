@@ -62,6 +62,11 @@ double prov_proc_cpu(pid_t pid);  /* utime + stime of pid, s; -1 if unknown */
 double prov_machine_busy(void);   /* busy CPU seconds of the machine; -1 */
 double prov_self_cpu(void);       /* CPU seconds of this process */
 
+/* ---- attest_scale.c: section 8, attestation of 10,000 units ---- */
+
+/* prints section 8; 0, or 1 on a failure already reported */
+int bench_attest(const char *waybill, const char *base);
+
 /* ---- prov_bare.c ---- */
 
 /*

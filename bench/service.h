@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "waybill/crypto.h"
+
 /* ---- verify_ceiling.c ---- */
 
 /*
@@ -20,6 +22,8 @@
  * and the thread count in *threads.
  */
 double bench_es256_ceiling(double seconds, size_t msg_len, int *threads);
+/* the same for a key of alg (WB_ALG_ES384: the P-384 ceiling) */
+double bench_verify_ceiling(wb_alg alg, double seconds, size_t msg_len, int *threads);
 
 /* ---- loadgen.c ---- */
 

@@ -56,6 +56,11 @@ static void *ceiling_main(void *arg)
 
 double bench_es256_ceiling(double seconds, size_t msg_len, int *threads)
 {
+    return bench_verify_ceiling(WB_ALG_ES256, seconds, msg_len, threads);
+}
+
+double bench_verify_ceiling(wb_alg alg, double seconds, size_t msg_len, int *threads)
+{
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n = ncpu > 0 ? (int)ncpu : 1;
     wb_key *priv = NULL, *pub = NULL;
@@ -70,11 +75,11 @@ double bench_es256_ceiling(double seconds, size_t msg_len, int *threads)
     if (ok) {
         for (size_t i = 0; i < msg_len; i++)
             msg[i] = (uint8_t)(i * 31 + 7);
-        ok = wb_key_generate(&priv, WB_ALG_ES256) == 0 &&
+        ok = wb_key_generate(&priv, alg) == 0 &&
              wb_key_public_copy(&pub, priv) == 0 &&
              wb_key_sign(priv, sig, &sig_len, msg, msg_len) == 0;
         if (!ok)
-            fprintf(stderr, "waybill-bench: ES256 key: %s\n", wb_error_message());
+            fprintf(stderr, "waybill-bench: signing key: %s\n", wb_error_message());
     }
     for (int i = 0; ok && i < n; i++) {
         jobs[i] = (ceiling_job){pub, sig, sig_len, msg, msg_len, seconds, 0, 0, 0};

@@ -80,7 +80,7 @@ static int apply_fault(wb_sim_devices *d, const char *spec)
 {
     const char *eq = strchr(spec, '=');
     char id[128];
-    wb_sim_fault f;
+    wb_sim_fault f = WB_SIM_FAULT_NONE;
     int rc;
     if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(id))
         return wb_error_set(WB_E_INVALID, "--fault '%.80s': want ID=MODE", spec);

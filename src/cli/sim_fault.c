@@ -35,7 +35,7 @@ static int run(int argc, char **argv)
     cli_opt opts[] = {{"--devices", &devices}};
     char *pos[2], path[160], url[1024];
     cli_args a;
-    wb_sim_fault f;
+    wb_sim_fault f = WB_SIM_FAULT_NONE;
     wb_http_response resp;
     int rc = cli_parse(&wb_cmd_sim_fault, argc, argv, opts, 1, &a, pos, 2);
     if (rc)

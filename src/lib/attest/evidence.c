@@ -288,7 +288,7 @@ static int get_list(size_t *n, const cbor_item_t *it, const char *what)
 
 static int decode_measurements(wb_evidence *ev, const cbor_item_t *v)
 {
-    size_t n;
+    size_t n = 0;
     int rc = get_list(&n, v, "measurements (3)");
     if (rc)
         return rc;
@@ -297,7 +297,7 @@ static int decode_measurements(wb_evidence *ev, const cbor_item_t *v)
         return wb_error_set(WB_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         wb_measurement *m = &ev->measurements[i];
-        cbor_item_t *c, *d;
+        cbor_item_t *c = NULL, *d = NULL;
         char what[64];
         snprintf(what, sizeof(what), "measurements[%zu]", i);
         if ((rc = get_pair(&c, &d, cbor_array_handle(v)[i], what)) != 0)
@@ -317,7 +317,7 @@ static int decode_measurements(wb_evidence *ev, const cbor_item_t *v)
 
 static int decode_slots(wb_evidence *ev, const cbor_item_t *v)
 {
-    size_t n;
+    size_t n = 0;
     int rc = get_list(&n, v, "slots (4)");
     if (rc)
         return rc;
@@ -326,7 +326,7 @@ static int decode_slots(wb_evidence *ev, const cbor_item_t *v)
         return wb_error_set(WB_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         wb_slot_entry *s = &ev->slots[i];
-        cbor_item_t *a, *b;
+        cbor_item_t *a = NULL, *b = NULL;
         char what[96];
         snprintf(what, sizeof(what), "slots[%zu]", i);
         if ((rc = get_pair(&a, &b, cbor_array_handle(v)[i], what)) != 0)

@@ -604,7 +604,7 @@ int wb_sim_devices_set_fault(wb_sim_devices *s, const char *id, wb_sim_fault f)
 static int answer(wb_sim_devices *s, unit *u, const uint8_t *nonce, size_t nonce_len,
                   uint8_t **out, size_t *len, int *offline)
 {
-    wb_sim_fault f;
+    wb_sim_fault f = WB_SIM_FAULT_NONE;
     wb_device_id borrowed;
     signer own, imp;
     uint8_t *replay = NULL;
@@ -733,7 +733,7 @@ static json_t *b64_json(const uint8_t *p, size_t n)
 static json_t *unit_json(unit *u, int full)
 {
     json_t *o = json_object();
-    wb_sim_fault f;
+    wb_sim_fault f = WB_SIM_FAULT_NONE;
     uint8_t *alias = NULL;
     size_t alias_len = 0;
     if (!o)
@@ -877,7 +877,7 @@ static enum MHD_Result set_fault(wb_sim_devices *s, struct MHD_Connection *c, un
 {
     char mode[64];
     size_t n = r->body.len;
-    wb_sim_fault f;
+    wb_sim_fault f = WB_SIM_FAULT_NONE;
     if (!ctype_is(c, "text/plain"))
         return text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "a fault is a mode name as "
                     "text/plain");
