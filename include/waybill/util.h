@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* ---- overflow-checked size math: 0 on success, WB_E_LIMIT on overflow ---- */
 int wb_size_add(size_t *out, size_t a, size_t b);
@@ -141,6 +142,13 @@ int wb_fsync_dir(const char *dir);
  * The first non-zero return stops the rest and is returned with its
  * message; WB_E_INTERNAL if no thread could start.
  */
+/*
+ * wb_parse_listen reads a listen address, "ADDR:PORT" or "[v6addr]:PORT",
+ * numeric (port 0: any free port), into *ss and *sl. WB_E_INVALID naming it.
+ */
+struct sockaddr_storage;
+int wb_parse_listen(struct sockaddr_storage *ss, socklen_t *sl, const char *listen);
+
 int wb_parallel_for(unsigned threads, size_t n, int (*fn)(void *ctx, size_t i), void *ctx,
                     void (*progress)(void *pctx, size_t done, size_t total), void *pctx);
 

@@ -176,3 +176,17 @@ int cli_take_flag(int *argc, char **argv, const char *flag)
         }
     return found;
 }
+
+int cli_write_port_file(const char *path, unsigned short port)
+{
+    char tmp[4200], text[16];
+    FILE *f;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    snprintf(text, sizeof(text), "%u\n", port);
+    f = fopen(tmp, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        return wb_error_set(WB_E_IO, "cannot write %s", tmp);
+    if (rename(tmp, path) != 0)
+        return wb_error_set(WB_E_IO, "cannot rename %s to %s", tmp, path);
+    return 0;
+}

@@ -75,6 +75,9 @@ int cli_parse_u64(const wb_cli_cmd *cmd, const char *what, const char *s,
  */
 int cli_get_json(json_t **out, const char *base, const char *path);
 
+/* writes port to path atomically (a script waits for the file) */
+int cli_write_port_file(const char *path, unsigned short port);
+
 /* removes every "flag" (an option without a value) from argv; 1 if there
  * was one */
 int cli_take_flag(int *argc, char **argv, const char *flag);

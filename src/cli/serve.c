@@ -46,19 +46,6 @@ const wb_cli_cmd wb_cmd_serve = {
     .run = run,
 };
 
-static int write_port_file(const char *path, unsigned short port)
-{
-    char tmp[4200], text[16];
-    FILE *f;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    snprintf(text, sizeof(text), "%u\n", port);
-    f = fopen(tmp, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        return wb_error_set(WB_E_IO, "cannot write %s", tmp);
-    if (rename(tmp, path) != 0)
-        return wb_error_set(WB_E_IO, "cannot rename %s to %s", tmp, path);
-    return 0;
-}
 
 static int run(int argc, char **argv)
 {
@@ -119,7 +106,7 @@ static int run(int argc, char **argv)
         fprintf(stderr, "waybill serve: '%s' listening on http://%s (data in %s)\n",
                 cfg.service.name, addr, cfg.service.data_dir);
     }
-    if (cfg.port_file && (rc = write_port_file(cfg.port_file, wb_server_port(srv))) != 0) {
+    if (cfg.port_file && (rc = cli_write_port_file(cfg.port_file, wb_server_port(srv))) != 0) {
         wb_server_stop(srv);
         wb_server_config_cleanup(&cfg);
         return cli_fail("serve", rc);

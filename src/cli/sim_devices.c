@@ -61,19 +61,6 @@ const wb_cli_cmd wb_cmd_sim_devices = {
     .run = run,
 };
 
-static int write_port_file(const char *path, unsigned short port)
-{
-    char tmp[4200], text[16];
-    FILE *f;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    snprintf(text, sizeof(text), "%u\n", port);
-    f = fopen(tmp, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        return wb_error_set(WB_E_IO, "cannot write %s", tmp);
-    if (rename(tmp, path) != 0)
-        return wb_error_set(WB_E_IO, "cannot rename %s to %s", tmp, path);
-    return 0;
-}
 
 /* "ID=MODE" */
 static int apply_fault(wb_sim_devices *d, const char *spec)
@@ -176,7 +163,7 @@ static int run(int argc, char **argv)
         rc = apply_fault(d, faults[i]);
     free(faults);
     if (rc == 0 && port_file)
-        rc = write_port_file(port_file, wb_sim_devices_port(d));
+        rc = cli_write_port_file(port_file, wb_sim_devices_port(d));
     if (rc) {
         wb_sim_devices_stop(d);
         return cli_fail("sim devices", rc);

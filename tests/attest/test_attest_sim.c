@@ -176,6 +176,30 @@ static void test_production_gate(void **state)
     assert_string_equal(state_of(rack), "in-production");
 }
 
+/* waits for a finding of rule whose reason names unit (its 12 first hex
+ * digits); the finding (caller decrefs) or NULL */
+static json_t *finding_about(const char *rule, const char *unit)
+{
+    char shortid[16];
+    snprintf(shortid, sizeof(shortid), "%.12s", unit);
+    for (int tries = 0; tries < 100; tries++) {
+        json_t *all = wbt_prov_findings(fix.url, ""), *it;
+        size_t k;
+        json_array_foreach(all, k, it) {
+            const char *r = json_string_value(json_object_get(it, "rule"));
+            const char *reason = json_string_value(json_object_get(it, "reason"));
+            if (r && strcmp(r, rule) == 0 && reason && strstr(reason, shortid)) {
+                json_incref(it);
+                json_decref(all);
+                return it;
+            }
+        }
+        json_decref(all);
+        usleep(50000);
+    }
+    return NULL;
+}
+
 typedef struct {
     wb_sim_fault fault;
     wb_failed_check failed; /* of the faulty blade */
@@ -233,25 +257,7 @@ static void test_each_fault_is_caught(void **state)
         assert_int_equal(vr.unreachable, c->failed == WB_CHECK_UNREACHABLE ? 1 : 0);
         wb_verifier_report_cleanup(&vr);
         /* the ledger raised it (about the part for slot findings) */
-        f = NULL;
-        for (int tries = 0; tries < 100 && !f; tries++) {
-            json_t *all = wbt_prov_findings(fix.url, ""), *it;
-            size_t k;
-            json_array_foreach(all, k, it) {
-                const char *rule = json_string_value(json_object_get(it, "rule"));
-                const char *reason = json_string_value(json_object_get(it, "reason"));
-                char shortid[16];
-                snprintf(shortid, sizeof(shortid), "%.12s", victim);
-                if (rule && strcmp(rule, c->rule) == 0 && reason && strstr(reason, shortid)) {
-                    f = it;
-                    json_incref(f);
-                    break;
-                }
-            }
-            json_decref(all);
-            if (!f)
-                usleep(50000);
-        }
+        f = finding_about(c->rule, victim);
         if (!f)
             fail_msg("%s: no %s finding in the ledger", wb_sim_fault_name(c->fault), c->rule);
         assert_string_equal(json_string_value(json_object_get(f, "tag")), c->tag);
@@ -314,8 +320,7 @@ static void test_scheduler_catches_swap_between_rounds(void **state)
 {
     const char *victim = blade(2, 1), *other = rep.shipments[0].units[0];
     int64_t before = attestations_of(other, "pass"), base;
-    json_t *f = NULL;
-    char shortid[16];
+    json_t *f;
     (void)state;
     restart_with_scheduler(2);
     /* a first round by the scheduler: every unit passes */
@@ -328,22 +333,7 @@ static void test_scheduler_catches_swap_between_rounds(void **state)
     for (int i = 0; i < 100 && attestations_of(victim, "fail") == base; i++)
         usleep(100000);
     assert_true(attestations_of(victim, "fail") > base);
-    snprintf(shortid, sizeof(shortid), "%.12s", victim);
-    for (int tries = 0; tries < 100 && !f; tries++) {
-        json_t *all = wbt_prov_findings(fix.url, ""), *it;
-        size_t k;
-        json_array_foreach(all, k, it) {
-            const char *rule = json_string_value(json_object_get(it, "rule"));
-            const char *reason = json_string_value(json_object_get(it, "reason"));
-            if (rule && !strcmp(rule, "unauthorized-swap") && reason && strstr(reason, shortid)) {
-                f = it;
-                json_incref(f);
-            }
-        }
-        json_decref(all);
-        if (!f)
-            usleep(50000);
-    }
+    f = finding_about("unauthorized-swap", victim);
     if (!f)
         fail_msg("the scheduler's round did not raise the swap");
     assert_string_equal(json_string_value(json_object_get(f, "tag")), "evict");

@@ -49,14 +49,6 @@ static size_t ca_len;
 static wbt_swtpm tpm_a;
 static char id_a[WB_IDENTITY_ID_HEX + 1];
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
 
 /* a CA (ES256) written as PEM key and certificate; DER returned if asked */
 static void make_ca(const char *name, const char *key_path, const char *cert_path,
@@ -70,10 +62,10 @@ static void make_ca(const char *name, const char *key_path, const char *cert_pat
     assert_int_equal(wb_x509_issue(&der, &len, k, name, "waybill test", k, NULL, 0, 1, 1,
                                    3650), 0);
     assert_int_equal(wb_key_to_pem(&pem, &plen, k, 1), 0);
-    write_file(key_path, pem, strlen(pem));
+    wbt_write_file(key_path, pem, strlen(pem));
     free(pem);
     assert_int_equal(wb_x509_der_to_pem(&pem, der, len), 0);
-    write_file(cert_path, pem, strlen(pem));
+    wbt_write_file(cert_path, pem, strlen(pem));
     free(pem);
     wb_key_free(k);
     if (der_out) {
@@ -172,7 +164,6 @@ static void manifest_tpm(const uint8_t *ek, size_t ek_len)
 
 static int setup(void **state)
 {
-    wb_server_config cfg;
     char data[4200], path[4400];
     uint8_t *ek = NULL;
     size_t ek_len = 0;
@@ -181,16 +172,7 @@ static int setup(void **state)
     (void)state;
     dir = wbt_tmpdir("attest-tpm");
     snprintf(data, sizeof(data), "%s/data", dir);
-    assert_int_equal(mkdir(data, 0700), 0);
-    wb_server_config_init(&cfg);
-    assert_int_equal(wb_server_config_dev(&cfg, data), 0);
-    cfg.service.sync_normal = 1;
-    free(cfg.listen);
-    cfg.listen = strdup("127.0.0.1:0");
-    if (wb_server_start(&srv, &cfg) != 0)
-        fail_msg("server: %s", wb_error_message());
-    wb_server_config_cleanup(&cfg);
-    wbt_server_url(url, sizeof(url), srv);
+    srv = wbt_dev_server(data, url, sizeof(url), 0);
     snprintf(path, sizeof(path), "%s/admin.key", data);
     assert_int_equal(wb_key_read_file(&admin, path), 0);
     assert_int_equal(wb_key_generate(&vendor, WB_ALG_ES256), 0);

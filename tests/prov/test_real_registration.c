@@ -124,21 +124,11 @@ static uint64_t tree_size(void)
 
 static int setup(void **state)
 {
-    wb_server_config cfg;
     char path[4400];
     (void)state;
     dir = wbt_tmpdir("realreg");
     snprintf(data, sizeof(data), "%s/data", dir);
-    assert_int_equal(mkdir(data, 0700), 0);
-    wb_server_config_init(&cfg);
-    assert_int_equal(wb_server_config_dev(&cfg, data), 0);
-    cfg.service.sync_normal = 1;
-    free(cfg.listen);
-    cfg.listen = strdup("127.0.0.1:0");
-    if (wb_server_start(&srv, &cfg) != 0)
-        fail_msg("server: %s", wb_error_message());
-    wb_server_config_cleanup(&cfg);
-    wbt_server_url(url, sizeof(url), srv);
+    srv = wbt_dev_server(data, url, sizeof(url), 0);
     snprintf(path, sizeof(path), "%s/admin.key", data);
     assert_int_equal(wb_key_read_file(&admin, path), 0);
     assert_int_equal(wb_key_generate(&supplier, WB_ALG_ES256), 0);

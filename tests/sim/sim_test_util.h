@@ -30,23 +30,13 @@ typedef struct {
 
 static inline void simfix_start(simfix *f, const char *tag)
 {
-    wb_server_config cfg;
     wb_store_options so;
     char path[4400];
     memset(f, 0, sizeof(*f));
     f->dir = wbt_tmpdir(tag);
     snprintf(f->data, sizeof(f->data), "%s/data", f->dir);
-    assert_int_equal(mkdir(f->data, 0700), 0);
-    wb_server_config_init(&cfg);
-    assert_int_equal(wb_server_config_dev(&cfg, f->data), 0);
-    cfg.service.sync_normal = 1;
-    cfg.fleet.overdue_scan_s = 1; /* the overdue scan, every second */
-    free(cfg.listen);
-    cfg.listen = strdup("127.0.0.1:0");
-    if (wb_server_start(&f->srv, &cfg) != 0)
-        fail_msg("server start: %s", wb_error_message());
-    wb_server_config_cleanup(&cfg);
-    wbt_server_url(f->url, sizeof(f->url), f->srv);
+    /* the overdue scan, every second */
+    f->srv = wbt_dev_server(f->data, f->url, sizeof(f->url), 1);
     snprintf(f->admin, sizeof(f->admin), "%s/admin.key", f->data);
     memset(&so, 0, sizeof(so));
     so.busy_timeout_ms = 10000;

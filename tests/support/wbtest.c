@@ -80,3 +80,12 @@ uint64_t wbt_seed(const char *test)
             (unsigned long long)seed);
     return seed;
 }
+
+void wbt_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}

@@ -22,6 +22,8 @@ const char *wbt_vector_path(const char *rel);
 char *wbt_read_file(const char *path, size_t *len);
 /* makes a fresh temporary directory (malloc'd path) */
 char *wbt_tmpdir(const char *tag);
+/* writes len bytes to path (fails the test if it cannot) */
+void wbt_write_file(const char *path, const void *data, size_t len);
 /* removes a directory tree (rm -rf) */
 void wbt_rmtree(const char *path);
 /* deterministic pseudo-random numbers (xorshift64*), seeded per test */

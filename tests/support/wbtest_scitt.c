@@ -4,6 +4,8 @@
  */
 #include "wbtest_scitt.h"
 
+#include <sys/stat.h>
+
 #include <string.h>
 #include <time.h>
 
@@ -46,6 +48,25 @@ uint8_t *wbt_statement(size_t *len, const wb_key *key, const char *iss, const ch
 void wbt_server_url(char *out, size_t cap, wb_server *s)
 {
     snprintf(out, cap, "http://127.0.0.1:%u", wb_server_port(s));
+}
+
+wb_server *wbt_dev_server(const char *data, char *url, size_t cap, unsigned overdue_scan_s)
+{
+    wb_server_config cfg;
+    wb_server *srv = NULL;
+    assert_int_equal(mkdir(data, 0700), 0);
+    wb_server_config_init(&cfg);
+    assert_int_equal(wb_server_config_dev(&cfg, data), 0);
+    cfg.service.sync_normal = 1;
+    if (overdue_scan_s)
+        cfg.fleet.overdue_scan_s = overdue_scan_s;
+    free(cfg.listen);
+    cfg.listen = strdup("127.0.0.1:0");
+    if (wb_server_start(&srv, &cfg) != 0)
+        fail_msg("server start: %s", wb_error_message());
+    wb_server_config_cleanup(&cfg);
+    wbt_server_url(url, cap, srv);
+    return srv;
 }
 
 void wbt_post(wb_http_response *r, const char *base, const uint8_t *body, size_t len,

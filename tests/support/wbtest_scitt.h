@@ -20,6 +20,12 @@ uint8_t *wbt_statement(size_t *len, const wb_key *key, const char *iss, const ch
 
 /* "http://127.0.0.1:PORT" of a running server */
 void wbt_server_url(char *out, size_t cap, wb_server *s);
+/*
+ * a development-mode server on data (a new directory, made here) on a
+ * free loopback port, durability normal, the overdue scan every
+ * overdue_scan_s seconds (0: the default); its URL in url
+ */
+wb_server *wbt_dev_server(const char *data, char *url, size_t cap, unsigned overdue_scan_s);
 
 /* POST /entries; returns the response (free with wb_http_response_cleanup) */
 void wbt_post(wb_http_response *r, const char *base, const uint8_t *body, size_t len,

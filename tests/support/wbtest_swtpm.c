@@ -19,14 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
 
 /* the path of an executable in $PATH, or fails the test saying what to install */
 static void need_tool(char *out, size_t cap, const char *name, const char *package)
@@ -142,17 +134,17 @@ void wbt_swtpm_start(wbt_swtpm *t, const char *parent, const char *tag,
              "statedir = %s\nsigningkey = %s\nissuercert = %s\n"
              "certserial = %s/certserial\n",
              t->dir, ca_key_pem, ca_cert_pem, t->dir);
-    write_file(p, text, strlen(text));
+    wbt_write_file(p, text, strlen(text));
     snprintf(p, sizeof(p), "%s/localca.options", t->dir);
     snprintf(text, sizeof(text), "--platform-manufacturer waybill\n--platform-version 2.1\n"
                                  "--platform-model test\n");
-    write_file(p, text, strlen(text));
+    wbt_write_file(p, text, strlen(text));
     snprintf(conf, sizeof(conf), "%s/swtpm_setup.conf", t->dir);
     snprintf(text, sizeof(text),
              "create_certs_tool = %s\ncreate_certs_tool_config = %s/localca.conf\n"
              "create_certs_tool_options = %s/localca.options\n",
              localca_bin, t->dir, t->dir);
-    write_file(conf, text, strlen(text));
+    wbt_write_file(conf, text, strlen(text));
     {
         char *argv[] = {setup_bin, "--tpm2", "--tpmstate", state, "--create-ek-cert",
                         "--config", conf, "--pcr-banks", "sha256,sha384", "--logfile", log,

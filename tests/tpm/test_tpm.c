@@ -46,14 +46,6 @@ static uint8_t g_fw[3][WB_SHA384_LEN];
 static const char *const g_fw_names[3] = {"bios 2.4.1", "microcode 0x2b000590",
                                           "nic option rom 22.31"};
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
 
 static int group_setup(void **state)
 {
@@ -69,11 +61,11 @@ static int group_setup(void **state)
                      0);
     assert_int_equal(wb_key_to_pem(&pem, &len, ca, 1), 0);
     snprintf(path, sizeof(path), "%s/ca-key.pem", g_dir);
-    write_file(path, pem, len);
+    wbt_write_file(path, pem, len);
     free(pem);
     assert_int_equal(wb_x509_der_to_pem(&pem, g_ca_der, g_ca_len), 0);
     snprintf(path, sizeof(path), "%s/ca-cert.pem", g_dir);
-    write_file(path, pem, strlen(pem));
+    wbt_write_file(path, pem, strlen(pem));
     free(pem);
     wb_key_free(ca);
     for (int i = 0; i < 3; i++)

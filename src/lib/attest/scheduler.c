@@ -168,11 +168,8 @@ int wb_attest_scheduler_start(wb_attest_scheduler **out, const wb_verifier_optio
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
-        free(s->ledger);
-        free(s->devices);
-        free(s->site);
-        free(s->issuer);
-        free(s);
+        s->interval_s = 0; /* not started */
+        wb_attest_scheduler_stop(s);
         return wb_error_set(WB_E_INTERNAL, "cannot start the attestation scheduler");
     }
     *out = s;

@@ -683,16 +683,22 @@ static void detect_attestation(det *d, const wb_p_attestation *p)
                       short_id(p->target), p->nreasons ? p->reasons[0] : "no reason given");
 }
 
+static void det_init(det *d, wb_store *s, const wb_fleet_config *c, const wb_fleet_entry *e,
+                     wb_fleet_finding **out, size_t *n)
+{
+    memset(d, 0, sizeof(*d));
+    d->s = s;
+    d->c = c;
+    d->e = e;
+    d->out = out;
+    d->n = n;
+}
+
 int wb_fleet_detect(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry *e,
                     wb_fleet_finding **out, size_t *n)
 {
     det d;
-    memset(&d, 0, sizeof(d));
-    d.s = s;
-    d.c = c;
-    d.e = e;
-    d.out = out;
-    d.n = n;
+    det_init(&d, s, c, e, out, n);
     wb_hex_encode(d.self, e->id, 32);
     switch (e->kind) {
     case WB_KIND_MANIFEST:
@@ -727,12 +733,7 @@ int wb_fleet_dry_run(wb_store *s, const wb_fleet_config *c, const wb_fleet_entry
                      wb_fleet_finding **out, size_t *n)
 {
     det d;
-    memset(&d, 0, sizeof(d));
-    d.s = s;
-    d.c = c;
-    d.e = e;
-    d.out = out;
-    d.n = n;
+    det_init(&d, s, c, e, out, n);
     d.dry_run = 1;
     /* no entry id yet: findings name no raising entry */
     if (e->kind == WB_KIND_ATTESTATION)
@@ -779,11 +780,7 @@ int wb_fleet_overdue(wb_store *s, const wb_fleet_config *c, int64_t now,
     overdue_ctx o = {&d, now};
     wb_sql_value a[1] = {WB_SQL_I(now - c->attest_period_s)};
     int rc;
-    memset(&d, 0, sizeof(d));
-    d.s = s;
-    d.c = c;
-    d.out = out;
-    d.n = n;
+    det_init(&d, s, c, NULL, out, n);
     /* the finding names the last attestation; "self" is the device's last
      * attestation entry, so one finding per overdue period */
     snprintf(d.self, sizeof(d.self), "overdue");

@@ -987,42 +987,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* "ADDR:PORT" or "[v6]:PORT", numeric, as `waybill serve` takes it */
-static int parse_listen(struct sockaddr_storage *ss, socklen_t *sl, const char *listen)
-{
-    char host[256];
-    const char *colon, *port, *h = listen;
-    struct addrinfo hints, *res = NULL;
-    size_t hl;
-    if (listen[0] == '[') {
-        const char *end = strchr(listen, ']');
-        if (!end || end[1] != ':')
-            goto bad;
-        h = listen + 1;
-        hl = (size_t)(end - h);
-        port = end + 2;
-    } else {
-        if (!(colon = strrchr(listen, ':')))
-            goto bad;
-        hl = (size_t)(colon - listen);
-        port = colon + 1;
-    }
-    if (hl >= sizeof(host))
-        goto bad;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || !res)
-        goto bad;
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *sl = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-bad:
-    return wb_error_set(WB_E_INVALID, "listen address '%s' is not ADDR:PORT (numeric; "
-                        "[v6]:PORT for IPv6)", listen);
-}
 
 /* ---- start / stop ---- */
 
@@ -1042,7 +1006,7 @@ int wb_sim_devices_start(wb_sim_devices **out, const wb_sim_devices_options *o)
     if (o->alias_alg != WB_ALG_ES384 && o->alias_alg != WB_ALG_ES256 &&
         o->alias_alg != WB_ALG_ED25519)
         return wb_error_set(WB_E_INVALID, "alias algorithm: want ES384, ES256 or Ed25519");
-    if ((rc = parse_listen(&ss, &sl, listen)) != 0)
+    if ((rc = wb_parse_listen(&ss, &sl, listen)) != 0)
         return rc;
     if (!(s = calloc(1, sizeof(*s))))
         return wb_error_set(WB_E_NOMEM, "out of memory");
