@@ -4,8 +4,11 @@
  *
  * A key is named; its 32-bit key ID is
  *     SHA-256(key name || 0x0A || 0x01 || 32-byte Ed25519 public key)[:4]
- * read big-endian. Only signature type 0x01, Ed25519 (RFC 8032), is
- * supported here. The text forms are those of the reference implementation
+ * read big-endian. Two signature types share this code: 0x01, Ed25519
+ * (RFC 8032) note signatures, and 0x04, Ed25519 witness cosignatures
+ * (C2SP tlog-cosignature, cosig.c). The type is part of the key: it goes
+ * into the key ID and the key strings, a parser asks for one type and
+ * refuses the other, so a witness key never stands in for a note key. The text forms are those of the reference implementation
  * (golang.org/x/mod/sumdb/note), which C2SP signed-note does not itself fix:
  *     verifier: <name>+<key ID as 8 hex digits>+<base64(0x01 || public key)>
  *     signer:   PRIVATE+KEY+<name>+<key ID>+<base64(0x01 || 32-byte seed)>
@@ -18,6 +21,7 @@
 #include "note/note_int.h"
 #include "waybill/error.h"
 #include "waybill/util.h"
+#include "waybill/witness.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +34,14 @@ static const char signer_prefix[] = "PRIVATE+KEY+";
 
 struct wb_note_key {
     char name[WB_NOTE_NAME_MAX + 1];
+    uint8_t type; /* WB_NOTE_SIGTYPE_ED25519 or WB_NOTE_SIGTYPE_COSIG */
     uint32_t id;
     uint8_t pub[ED25519_LEN];
     wb_key *key; /* private for a signer, public-only for a verifier */
 };
 
-/* key_id computes the signed-note key ID of an Ed25519 key */
-static int key_id(uint32_t *id, const uint8_t *name, size_t name_len,
+/* key_id computes the signed-note key ID of an Ed25519 key of a type */
+static int key_id(uint32_t *id, const uint8_t *name, size_t name_len, uint8_t type,
                   const uint8_t pub[ED25519_LEN])
 {
     uint8_t msg[WB_NOTE_NAME_MAX + 2 + ED25519_LEN];
@@ -47,7 +52,7 @@ static int key_id(uint32_t *id, const uint8_t *name, size_t name_len,
         return wb_error_set(WB_E_INTERNAL, "key ID of an over-long name");
     memcpy(msg, name, name_len);
     msg[name_len] = 0x0A;
-    msg[name_len + 1] = WB_NOTE_SIGTYPE_ED25519;
+    msg[name_len + 1] = type;
     memcpy(msg + name_len + 2, pub, ED25519_LEN);
     rc = wb_sha256(h, msg, name_len + 2 + ED25519_LEN);
     if (rc != 0)
@@ -80,7 +85,7 @@ static int key_public(uint8_t pub[ED25519_LEN], const wb_key *k)
  * the computed key ID must equal *want_id.
  */
 static int key_new(wb_note_key **out, const uint8_t *name, size_t name_len,
-                   wb_key *k, const uint32_t *want_id, const char *what)
+                   uint8_t type, wb_key *k, const uint32_t *want_id, const char *what)
 {
     wb_note_key *nk;
     uint8_t pub[ED25519_LEN];
@@ -89,7 +94,7 @@ static int key_new(wb_note_key **out, const uint8_t *name, size_t name_len,
 
     rc = key_public(pub, k);
     if (rc == 0)
-        rc = key_id(&id, name, name_len, pub);
+        rc = key_id(&id, name, name_len, type, pub);
     if (rc != 0) {
         wb_key_free(k);
         return wb_error_prefix(rc, "%s", what);
@@ -108,6 +113,7 @@ static int key_new(wb_note_key **out, const uint8_t *name, size_t name_len,
     }
     memcpy(nk->name, name, name_len);
     nk->name[name_len] = '\0';
+    nk->type = type;
     nk->id = id;
     memcpy(nk->pub, pub, ED25519_LEN);
     nk->key = k;
@@ -115,7 +121,14 @@ static int key_new(wb_note_key **out, const uint8_t *name, size_t name_len,
     return 0;
 }
 
-int wb_note_key_generate(wb_note_key **out, const char *name)
+/* type_name names a signature type in messages */
+static const char *type_name(uint8_t type)
+{
+    return type == WB_NOTE_SIGTYPE_COSIG ? "a witness cosignature key (type 0x04)"
+                                         : "a note signing key (type 0x01)";
+}
+
+int note_key_generate(wb_note_key **out, const char *name, uint8_t type)
 {
     wb_key *k = NULL;
     size_t n;
@@ -131,16 +144,21 @@ int wb_note_key_generate(wb_note_key **out, const char *name)
     rc = wb_key_generate(&k, WB_ALG_ED25519);
     if (rc != 0)
         return wb_error_prefix(rc, "note key '%s'", name);
-    return key_new(out, (const uint8_t *)name, n, k, NULL, "note key");
+    return key_new(out, (const uint8_t *)name, n, type, k, NULL, "note key");
+}
+
+int wb_note_key_generate(wb_note_key **out, const char *name)
+{
+    return note_key_generate(out, name, WB_NOTE_SIGTYPE_ED25519);
 }
 
 /*
  * parse_fields reads "<name>+<8 hex>+<base64 key data>" from r, checking the
  * name and decoding the key data into data[0..*data_len).
  */
-static int parse_fields(wb_reader *r, const char *what, const uint8_t **name,
-                        size_t *name_len, uint32_t *id, uint8_t *data,
-                        size_t *data_len)
+static int parse_fields(wb_reader *r, const char *what, uint8_t type,
+                        const uint8_t **name, size_t *name_len, uint32_t *id,
+                        uint8_t *data, size_t *data_len)
 {
     wb_reader nr, idr;
     const uint8_t *hex, *b64;
@@ -178,11 +196,15 @@ static int parse_fields(wb_reader *r, const char *what, const uint8_t **name,
         return wb_error_prefix(rc, "%s: key data", what);
     if (*data_len == 0)
         return wb_error_set(WB_E_INVALID, "%s: key data is empty", what);
-    if (data[0] != WB_NOTE_SIGTYPE_ED25519)
+    if ((data[0] == WB_NOTE_SIGTYPE_ED25519 || data[0] == WB_NOTE_SIGTYPE_COSIG) &&
+        data[0] != type)
+        return wb_error_set(WB_E_INVALID, "%s: this is %s, where %s is wanted", what,
+                            type_name(data[0]), type_name(type));
+    if (data[0] != type)
         return wb_error_set(WB_E_INVALID,
                             "%s: signature type 0x%02x is not supported (only "
-                            "Ed25519, 0x01)",
-                            what, data[0]);
+                            "Ed25519, 0x%02x)",
+                            what, data[0], type);
     if (*data_len != 1 + ED25519_LEN)
         return wb_error_set(WB_E_INVALID,
                             "%s: Ed25519 key data is %zu bytes, not 33 (type byte "
@@ -191,7 +213,7 @@ static int parse_fields(wb_reader *r, const char *what, const uint8_t **name,
     return 0;
 }
 
-int wb_note_signer_parse(wb_note_key **out, const char *s, size_t len)
+int note_signer_parse(wb_note_key **out, const char *s, size_t len, uint8_t type)
 {
     static const char what[] = "signer key";
     wb_reader r;
@@ -211,7 +233,7 @@ int wb_note_signer_parse(wb_note_key **out, const char *s, size_t len)
         memcmp(prefix, signer_prefix, sizeof(signer_prefix) - 1) != 0)
         return wb_error_set(WB_E_INVALID, "%s: does not start with \"%s\"", what,
                             signer_prefix);
-    rc = parse_fields(&r, what, &name, &name_len, &id, data, &data_len);
+    rc = parse_fields(&r, what, type, &name, &name_len, &id, data, &data_len);
     if (rc == 0) {
         rc = wb_key_from_ed25519_seed(&k, data + 1);
         if (rc != 0)
@@ -220,10 +242,15 @@ int wb_note_signer_parse(wb_note_key **out, const char *s, size_t len)
     note_wipe(data, sizeof(data));
     if (rc != 0)
         return rc;
-    return key_new(out, name, name_len, k, &id, what);
+    return key_new(out, name, name_len, type, k, &id, what);
 }
 
-int wb_note_verifier_parse(wb_note_key **out, const char *s, size_t len)
+int wb_note_signer_parse(wb_note_key **out, const char *s, size_t len)
+{
+    return note_signer_parse(out, s, len, WB_NOTE_SIGTYPE_ED25519);
+}
+
+int note_verifier_parse(wb_note_key **out, const char *s, size_t len, uint8_t type)
 {
     static const char what[] = "verifier key";
     wb_reader r;
@@ -245,11 +272,11 @@ int wb_note_verifier_parse(wb_note_key **out, const char *s, size_t len)
                             "%s: this is a signer (private) key, not a verifier key",
                             what);
     wb_reader_init(&r, s, len);
-    rc = parse_fields(&r, what, &name, &name_len, &id, data, &data_len);
+    rc = parse_fields(&r, what, type, &name, &name_len, &id, data, &data_len);
     if (rc != 0)
         return rc;
     /* check the ID before building the key: cheap first */
-    rc = key_id(&got, name, name_len, data + 1);
+    rc = key_id(&got, name, name_len, type, data + 1);
     if (rc != 0)
         return rc;
     if (got != id)
@@ -260,10 +287,15 @@ int wb_note_verifier_parse(wb_note_key **out, const char *s, size_t len)
     rc = wb_key_from_public_raw(&k, WB_ALG_ED25519, data + 1, ED25519_LEN);
     if (rc != 0)
         return wb_error_prefix(rc, "%s", what);
-    return key_new(out, name, name_len, k, &id, what);
+    return key_new(out, name, name_len, type, k, &id, what);
 }
 
-/* key_string writes [prefix]<name>+<id>+<base64(0x01 || key32)> */
+int wb_note_verifier_parse(wb_note_key **out, const char *s, size_t len)
+{
+    return note_verifier_parse(out, s, len, WB_NOTE_SIGTYPE_ED25519);
+}
+
+/* key_string writes [prefix]<name>+<id>+<base64(type || key32)> */
 static int key_string(char **out, const char *prefix, const wb_note_key *k,
                       const uint8_t key32[ED25519_LEN])
 {
@@ -272,7 +304,7 @@ static int key_string(char **out, const char *prefix, const wb_note_key *k,
     wb_buf b;
     int rc;
 
-    data[0] = WB_NOTE_SIGTYPE_ED25519;
+    data[0] = k->type;
     memcpy(data + 1, key32, ED25519_LEN);
     wb_buf_init(&b, KEY_STRING_MAX);
     wb_buf_add_str(&b, prefix);
@@ -314,6 +346,11 @@ int wb_note_verifier_string(char **out, const wb_note_key *k)
 const char *wb_note_key_name(const wb_note_key *k)
 {
     return k->name;
+}
+
+uint8_t note_key_type(const wb_note_key *k)
+{
+    return k->type;
 }
 
 uint32_t wb_note_key_id(const wb_note_key *k)

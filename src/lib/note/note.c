@@ -18,6 +18,12 @@
  * be verified) and keep the first. Repeated identical lines from unknown keys
  * are kept once, as the reference implementation does.
  *
+ * Witness keys (signature type 0x04, C2SP tlog-cosignature) may be given as
+ * verifiers: their lines are checked as cosignatures (cosig.c), never as
+ * plain Ed25519 signatures over the text, and they cannot sign here
+ * (wb_cosig_sign does, with a timestamp). Their key IDs differ from a note
+ * key's over the same public key, so the two never match each other's lines.
+ *
  * Limits, checked before any other work: WB_NOTE_MAX bytes per note,
  * WB_NOTE_MAX_SIGS signature lines (the spec asks verifiers to accept at
  * least 16), WB_NOTE_NAME_MAX bytes per key name. A signature line must
@@ -85,6 +91,12 @@ int wb_note_sign(char **out, size_t *out_len, const char *text, size_t text_len,
         if (!wb_key_is_private(wb_note_key_key(signers[i])))
             return wb_error_set(WB_E_INVALID,
                                 "note: signer %s+%08x has no private key",
+                                wb_note_key_name(signers[i]),
+                                (unsigned)wb_note_key_id(signers[i]));
+        if (note_key_type(signers[i]) != WB_NOTE_SIGTYPE_ED25519)
+            return wb_error_set(WB_E_INVALID,
+                                "note: %s+%08x is a witness key; it cosigns "
+                                "checkpoints (wb_cosig_sign), it does not sign notes",
                                 wb_note_key_name(signers[i]),
                                 (unsigned)wb_note_key_id(signers[i]));
         for (size_t j = 0; j < i; j++)
@@ -328,7 +340,12 @@ int wb_note_open(wb_note *note, const char *msg, size_t len,
         int dup = 0;
 
         if (v) {
-            rc = wb_key_verify(wb_note_key_key(v), s->sig, s->sig_len, m, blank_off);
+            if (note_key_type(v) == WB_NOTE_SIGTYPE_ED25519) {
+                rc = wb_key_verify(wb_note_key_key(v), s->sig, s->sig_len, m, blank_off);
+            } else {
+                uint64_t t;
+                rc = note_cosig_check(v, s->sig, s->sig_len, msg, blank_off, &t);
+            }
             if (rc == WB_E_VERIFY) {
                 rc = wb_error_set(WB_E_VERIFY,
                                   "note line %zu: signature by %s+%08x does not "
