@@ -135,5 +135,7 @@ extern const wb_cli_cmd wb_cmd_review_import;
 extern const wb_cli_cmd wb_cmd_sim;
 extern const wb_cli_cmd wb_cmd_sim_devices;
 extern const wb_cli_cmd wb_cmd_sim_fault;
+extern const wb_cli_cmd wb_cmd_witness_serve;
+extern const wb_cli_cmd wb_cmd_witness_keygen;
 
 #endif

@@ -34,6 +34,7 @@ const wb_cli_cmd *const wb_cli_commands[] = {
     &wb_cmd_log_checkpoint,
     &wb_cmd_log_prove,
     &wb_cmd_log_verify,
+    &wb_cmd_witness_serve, &wb_cmd_witness_keygen,
     NULL,
 };
 
