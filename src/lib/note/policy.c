@@ -183,8 +183,8 @@ int wb_witness_policy_parse(wb_witness_policy *p, const char *text, size_t len)
     if (len > WB_WITNESS_POLICY_MAX)
         return wb_error_set(WB_E_LIMIT, "policy: %zu bytes, over the %d-byte limit", len,
                             WB_WITNESS_POLICY_MAX);
-    rc = note_check_chars((const uint8_t *)text, len, "policy", 1);
-    if (rc == 0 && memchr(text, '\r', len))
+    rc = 0;
+    if (memchr(text, '\r', len))
         rc = wb_error_set(WB_E_INVALID, "policy: carriage return (use '\\n' line ends)");
     wb_reader_init(&r, text, len);
     while (rc == 0 && wb_reader_left(&r) > 0) {
@@ -205,9 +205,14 @@ int wb_witness_policy_parse(wb_witness_policy *p, const char *text, size_t len)
         n = split_fields(f, (const char *)line.ptr, llen);
         if (n == 0)
             continue;
-        if (n > POLICY_FIELDS)
+        if (n > POLICY_FIELDS) {
             rc = wb_error_set(WB_E_INVALID, "policy line %zu: too many fields", lineno);
-        else
+            break;
+        }
+        /* fields are UTF-8 without control characters (comments are free) */
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = note_check_chars((const uint8_t *)f[i].p, f[i].n, "policy", lineno);
+        if (rc == 0)
             rc = directive(p, f, n, lineno, &have_quorum);
     }
     if (rc == 0 && p->nwitness == 0)
