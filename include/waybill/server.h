@@ -39,6 +39,12 @@ typedef struct {
         unsigned threads;      /* challenges in flight (0: 4 per core) */
         unsigned max_age_s;    /* older evidence is stale (300) */
     } attest;
+    /* [witness]: witnesses that cosign the log's checkpoints (witness.h) */
+    struct {
+        char *policy_file;     /* witness policy (witnesses with URLs, quorum) */
+        unsigned timeout_ms;   /* per add-checkpoint request (3000) */
+        unsigned retry_s;      /* a failed witness is tried again after (10) */
+    } witness;
 } wb_server_config;
 
 void wb_server_config_init(wb_server_config *c);

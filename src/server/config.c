@@ -13,6 +13,7 @@
  *              overdue_scan_s
  *   [attest]   devices_url, key, issuer, site, interval_s, timeout_ms,
  *              threads, max_age_s
+ *   [witness]  policy, timeout_ms, retry_s
  *
  * Unknown sections and keys are errors: a misspelt key must not silently
  * fall back to a default in a security product.
@@ -21,6 +22,7 @@
 #include "waybill/log.h"
 #include "waybill/error.h"
 #include "waybill/util.h"
+#include "waybill/witness.h"
 
 #include <ini.h>
 #include <stdio.h>
@@ -38,6 +40,8 @@ void wb_server_config_init(wb_server_config *c)
     c->max_headers = 64;
     c->connection_limit = 1024;
     c->connection_timeout_s = 30;
+    c->witness.timeout_ms = 3000;
+    c->witness.retry_s = 10;
 }
 
 void wb_server_config_cleanup(wb_server_config *c)
@@ -50,6 +54,7 @@ void wb_server_config_cleanup(wb_server_config *c)
     free(c->attest.key_file);
     free(c->attest.issuer);
     free(c->attest.site);
+    free(c->witness.policy_file);
     memset(c, 0, sizeof(*c));
 }
 
@@ -326,6 +331,13 @@ static int handle(void *user, const char *section, const char *key, const char *
             c->attest.threads = (unsigned)n;
         else if (!strcmp(key, "max_age_s") && (rc = parse_uint(&n, v, 1, 86400)) == 0)
             c->attest.max_age_s = (unsigned)n;
+    } else if (!strcmp(section, "witness")) {
+        if (!strcmp(key, "policy"))
+            rc = set_path(x, &c->witness.policy_file, v);
+        else if (!strcmp(key, "timeout_ms") && (rc = parse_uint(&n, v, 10, 600000)) == 0)
+            c->witness.timeout_ms = (unsigned)n;
+        else if (!strcmp(key, "retry_s") && (rc = parse_uint(&n, v, 1, 86400)) == 0)
+            c->witness.retry_s = (unsigned)n;
     } else if (!strncmp(section, "issuer ", 7) && section[7]) {
         wb_issuer *is = issuer_named(s, section + 7);
         rc = is ? issuer_key(x, is, key, v) : wb_error_set(WB_E_NOMEM, "out of memory");
@@ -376,6 +388,26 @@ int wb_server_config_load(wb_server_config *c, const char *path)
          !c->attest.site))
         return wb_error_set(WB_E_INVALID, "%s: [attest] interval_s needs devices_url, key, "
                             "issuer and site", path);
+    if (c->witness.policy_file) {
+        /* a bad policy is an error at start-up, not a silent log without witnesses */
+        wb_witness_policy p;
+        int rc;
+        memset(&p, 0, sizeof(p));
+        rc = wb_witness_policy_load(&p, c->witness.policy_file);
+        if (rc)
+            return wb_error_prefix(rc, "%s: [witness] policy", path);
+        for (size_t i = 0; rc == 0 && i < p.nwitness; i++)
+            if (!p.witness[i].url)
+                rc = wb_error_set(WB_E_INVALID, "%s: [witness] policy %s: witness '%s' has "
+                                  "no URL: the log cannot submit checkpoints to it", path,
+                                  c->witness.policy_file, p.witness[i].name);
+        if (rc == 0 && p.nwitness == 0)
+            rc = wb_error_set(WB_E_INVALID, "%s: [witness] policy %s names no witness",
+                              path, c->witness.policy_file);
+        wb_witness_policy_cleanup(&p);
+        if (rc)
+            return rc;
+    }
     for (size_t i = 0; i < c->service.nissuers; i++) {
         wb_issuer *is = &c->service.issuers[i];
         if (!is->key && !is->anchor_file)

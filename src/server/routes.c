@@ -1,12 +1,15 @@
 /*
  * routes.c: the read side of the HTTP API (docs/http-api.md):
  *
- *   GET /entries/{id}                  receipt (SCRAPI); 204 while pending
+ *   GET /entries/{id}                  receipt (SCRAPI); 204 while pending;
+ *                                      ?witnessed=1: with a witnessed checkpoint
  *   GET /entries/{id}/statement        transparent statement
  *   GET /.well-known/scitt-keys        COSE Key Set of the receipt key
  *   GET /.well-known/scitt-keys/{kid}  one COSE Key (kid base64url or hex)
  *   GET /.well-known/transparency-configuration
- *   GET /checkpoint                    C2SP checkpoint (signed note)
+ *   GET /checkpoint                    C2SP checkpoint (signed note), with the
+ *                                      witnesses' cosignatures gathered for it
+ *   GET /witnesses                     the witness policy's state (JSON)
  *   GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>]   C2SP tlog-tiles
  *   GET /proofs/consistency?old=N[&new=M]   consistency proof (docs/proofs.md)
  *   GET /devices/{id}                  a device's journey (JSON, with receipts)
@@ -93,6 +96,13 @@ static int parse_entry_url(const char *url, uint8_t id[32], const char **suffix)
     return 1;
 }
 
+/* ?witnessed=1 (or true) */
+static int witnessed_arg(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "witnessed");
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
 static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const char *url)
 {
     uint8_t id[32], *out = NULL;
@@ -103,7 +113,35 @@ static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const c
         return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
                        "an entry id is 64 lowercase hex digits: the SHA-256 of the "
                        "registered statement");
-    if (strcmp(suffix, "/statement") == 0) {
+    if (witnessed_arg(c) && (suffix[0] == '\0' || strcmp(suffix, "/statement") == 0)) {
+        char why[200] = "";
+        if (!s->witnesses)
+            return problem(s, c, MHD_HTTP_NOT_FOUND, "No witnesses",
+                           "this log has no witnesses configured ([witness] policy)");
+        rc = srv_witnesses_receipt(s->witnesses, id, suffix[0] != '\0', &out, &len, why,
+                                   sizeof(why));
+        if (rc == 2) {
+            /* registered, but no witness cosigned a tree holding it yet */
+            struct MHD_Response *resp;
+            uint8_t *body;
+            size_t blen;
+            enum MHD_Result ret;
+            if (wb_cbor_problem(&body, &blen, "Not yet witnessed", why, 0) != 0)
+                return MHD_NO;
+            resp = MHD_create_response_from_buffer(blen, body, MHD_RESPMEM_MUST_FREE);
+            if (!resp) {
+                free(body);
+                return MHD_NO;
+            }
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/concise-problem-details+cbor");
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+            srv_count_status(s, MHD_HTTP_SERVICE_UNAVAILABLE);
+            ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+            MHD_destroy_response(resp);
+            return ret;
+        }
+    } else if (strcmp(suffix, "/statement") == 0) {
         rc = wb_service_transparent(s->svc, id, &out, &len);
     } else if (suffix[0] == '\0') {
         rc = wb_service_receipt(s->svc, id, &out, &len, NULL);
@@ -148,8 +186,12 @@ static enum MHD_Result get_consistency(wb_server *s, struct MHD_Connection *c)
         new_size = 0; /* the latest tree */
     }
     rc = wb_service_consistency(s->svc, old_size, new_size, &text, &len);
-    if (rc)
+    if (rc == 0)
+        rc = srv_witnesses_proof(s->witnesses, &text, &len);
+    if (rc) {
+        free(text);
         return lib_error(s, c, rc);
+    }
     return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len, "no-cache");
 }
 
@@ -364,13 +406,27 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
     if (strncmp(url, "/entries/", 9) == 0)
         return get_entry(s, c, url);
     if (strcmp(url, "/checkpoint") == 0) {
-        char *note;
+        char *note = NULL;
         rc = wb_service_checkpoint(s->svc, &note, &len);
-        if (rc)
+        if (rc == 0)
+            rc = srv_witnesses_cosign(s->witnesses, &note, &len);
+        if (rc) {
+            free(note);
             return lib_error(s, c, rc);
+        }
         /* mutable: caching beyond a few seconds is wrong (tlog-tiles) */
         return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", note, len,
                        "no-cache, max-age=0");
+    }
+    if (strcmp(url, "/witnesses") == 0) {
+        json_t *o;
+        if (!s->witnesses)
+            return problem(s, c, MHD_HTTP_NOT_FOUND, "No witnesses",
+                           "this log has no witnesses configured ([witness] policy)");
+        if (!(o = srv_witnesses_json(s->witnesses)))
+            return problem(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
+                           "out of memory");
+        return send_json(s, c, o);
     }
     if (strncmp(url, "/tile/", 6) == 0) {
         rc = wb_service_tile(s->svc, url + 1, strlen(url + 1), &out, &len);

@@ -601,6 +601,12 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         wb_server_stop(s);
         return rc;
     }
+    if (c->witness.policy_file &&
+        (rc = srv_witnesses_start(&s->witnesses, s->svc, c->witness.policy_file,
+                                  c->witness.timeout_ms, c->witness.retry_s)) != 0) {
+        wb_server_stop(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
@@ -624,6 +630,8 @@ void wb_server_stop(wb_server *s)
      * HTTP side, then drain the sequencer */
     wb_attest_scheduler_stop(s->sched);
     s->sched = NULL;
+    srv_witnesses_stop(s->witnesses);
+    s->witnesses = NULL;
     wb_key_free(s->attest_key);
     s->attest_key = NULL;
     pthread_mutex_lock(&s->mu);

@@ -5,11 +5,13 @@
 #ifndef WAYBILL_SERVER_INT_H
 #define WAYBILL_SERVER_INT_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
 
 #include "waybill/server.h"
+#include "waybill/util.h"
 #include "waybill/verifier.h"
 
 enum {
@@ -25,11 +27,13 @@ enum {
 #define LATENCY_BUCKETS 12
 
 struct req;
+typedef struct srv_witnesses srv_witnesses;
 
 struct wb_server {
     wb_service *svc;
     struct wb_attest_scheduler *sched; /* [attest]: periodic re-attestation */
     wb_key *attest_key;
+    srv_witnesses *witnesses;          /* [witness]: cosignature gathering, or NULL */
     struct MHD_Daemon *d;
     unsigned short port;
     size_t max_body;
@@ -64,5 +68,29 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
  * array body would raise now, writing nothing */
 enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const uint8_t *body,
                                 size_t len);
+
+/* ---- witnesses.c: [witness], cosignatures of the log's checkpoints ---- */
+
+/* loads the policy (errors name what is wrong) and starts one thread per witness */
+int srv_witnesses_start(srv_witnesses **out, wb_service *svc, const char *policy_file,
+                        unsigned timeout_ms, unsigned retry_s);
+void srv_witnesses_stop(srv_witnesses *ws);
+/* appends to a signed checkpoint of ours (malloc'd, replaced) the cosignatures
+ * gathered for it; ws may be NULL (nothing appended) */
+int srv_witnesses_cosign(srv_witnesses *ws, char **note, size_t *len);
+/* the same for the checkpoint at the end of a proof text */
+int srv_witnesses_proof(srv_witnesses *ws, char **text, size_t *len);
+/*
+ * the receipt (statement = 0) or transparent statement (1) of entry id made
+ * against the newest witnessed checkpoint holding it, which it carries
+ * (waybill/witnessed.h). 1: the entry is queued; 2: no witness cosigned a
+ * tree holding it yet (why says so); WB_E_NOTFOUND.
+ */
+int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement,
+                          uint8_t **out, size_t *len, char *why, size_t cap);
+/* GET /witnesses */
+json_t *srv_witnesses_json(srv_witnesses *ws);
+/* the /metrics lines */
+void srv_witnesses_metrics(srv_witnesses *ws, wb_buf *b);
 
 #endif
