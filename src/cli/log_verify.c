@@ -12,6 +12,7 @@
 #include "waybill/error.h"
 #include "waybill/log.h"
 #include "waybill/util.h"
+#include "waybill/witness.h"
 
 static int run(int argc, char **argv);
 
@@ -37,6 +38,9 @@ const wb_cli_cmd wb_cmd_log_verify = {
         "options:\n"
         "  --key KEY  the verifier key, or a file containing it (required)\n"
         "  --json     print {\"verified\": true, \"size\", \"root_hash\", ...}\n"
+        "  --witness-policy FILE  the checkpoint (for a proof: the newer one, which\n"
+        "             the proof carries) must also be cosigned by a quorum of the\n"
+        "             policy's witnesses (tlog-cosignature; docs/audit.md)\n"
         "\n"
         "exit codes: 0 verified, 1 did not verify, 2 usage, 3 malformed proof,\n"
         "            checkpoint or key, 4 file not found\n",
@@ -65,7 +69,7 @@ static int load_key(wb_note_key **out, const char *arg)
 }
 
 static void report(const cli_args *a, const char *what, const wb_checkpoint *cp,
-                   const wb_proof_text *p)
+                   const wb_proof_text *p, const wb_witness_policy *policy, size_t ncosigned)
 {
     char b64[64];
     wb_base64_encode(b64, cp->root, 32);
@@ -80,9 +84,16 @@ static void report(const cli_args *a, const char *what, const wb_checkpoint *cp,
             json_object_set_new(o, "index", json_integer((json_int_t)p->index));
         if (p && p->consistency)
             json_object_set_new(o, "old_size", json_integer((json_int_t)p->old_size));
+        if (policy)
+            json_object_set_new(o, "witnessed",
+                                json_pack("{s:I, s:I}", "cosignatures", (json_int_t)ncosigned,
+                                          "quorum", (json_int_t)policy->quorum));
         cli_print_json(o);
         return;
     }
+    if (policy)
+        printf("OK: cosigned by %zu of the policy's %zu witnesses (quorum %zu)\n", ncosigned,
+               policy->nwitness, policy->quorum);
     if (!p)
         printf("OK: checkpoint of '%s' at size %llu, root %s\n", cp->origin,
                (unsigned long long)cp->size, b64);
@@ -103,8 +114,10 @@ static int read_arg(const char *path, size_t max, uint8_t **data, size_t *len,
 
 static int run(int argc, char **argv)
 {
-    const char *key_s = NULL;
-    cli_opt opts[] = {{"--key", &key_s}};
+    const char *key_s = NULL, *policy_s = NULL;
+    cli_opt opts[] = {{"--key", &key_s}, {"--witness-policy", &policy_s}};
+    wb_witness_policy policy, *pol = NULL;
+    size_t ncosigned = 0;
     char *pos[3];
     cli_args a;
     wb_note_key *key = NULL;
@@ -114,7 +127,7 @@ static int run(int argc, char **argv)
     wb_checkpoint cp;
     int rc, stdin_count = 0;
 
-    rc = cli_parse(&wb_cmd_log_verify, argc, argv, opts, 1, &a, pos, 3);
+    rc = cli_parse(&wb_cmd_log_verify, argc, argv, opts, 2, &a, pos, 3);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos < 2)
@@ -127,6 +140,12 @@ static int run(int argc, char **argv)
     if (stdin_count > 1)
         return cli_usage_error(&wb_cmd_log_verify, "'-' (stdin) given twice");
     memset(&p, 0, sizeof(p));
+    memset(&policy, 0, sizeof(policy));
+    if (policy_s) {
+        if ((rc = wb_witness_policy_load(&policy, policy_s)) != 0)
+            return cli_fail("log verify", wb_error_prefix(rc, "--witness-policy"));
+        pol = &policy;
+    }
     if (strcmp(a.pos[0], "checkpoint") == 0) {
         if (a.npos != 2)
             return cli_usage_error(&wb_cmd_log_verify, "checkpoint takes one file");
@@ -135,8 +154,11 @@ static int run(int argc, char **argv)
             rc = read_arg(a.pos[1], WB_NOTE_MAX, &f1, &l1, "checkpoint");
         if (rc == 0)
             rc = wb_checkpoint_open(&cp, (const char *)f1, l1, key);
+        if (rc == 0 && pol &&
+            (rc = wb_witness_policy_check(pol, (const char *)f1, l1, key, &ncosigned)) != 0)
+            wb_checkpoint_cleanup(&cp);
         if (rc == 0) {
-            report(&a, "checkpoint", &cp, NULL);
+            report(&a, "checkpoint", &cp, NULL, pol, ncosigned);
             wb_checkpoint_cleanup(&cp);
         }
     } else if (strcmp(a.pos[0], "inclusion") == 0 ||
@@ -157,8 +179,12 @@ static int run(int argc, char **argv)
             rc = consistency
                      ? wb_log_verify_consistency(&p, (const char *)f2, l2, key, &cp)
                      : wb_log_verify_inclusion(&p, f2, l2, key, &cp);
+        if (rc == 0 && pol &&
+            (rc = wb_witness_policy_check(pol, p.checkpoint, p.checkpoint_len, key,
+                                          &ncosigned)) != 0)
+            wb_checkpoint_cleanup(&cp);
         if (rc == 0) {
-            report(&a, a.pos[0], &cp, &p);
+            report(&a, a.pos[0], &cp, &p, pol, ncosigned);
             wb_checkpoint_cleanup(&cp);
         }
         wb_proof_text_cleanup(&p);
@@ -169,6 +195,8 @@ static int run(int argc, char **argv)
     free(f1);
     free(f2);
     wb_note_key_free(key);
+    if (pol)
+        wb_witness_policy_cleanup(pol);
     if (rc && a.json) {
         json_t *o = json_object();
         json_object_set_new(o, "verified", json_false());

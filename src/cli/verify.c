@@ -22,6 +22,7 @@
 #include "waybill/passport.h"
 #include "waybill/scitt.h"
 #include "waybill/util.h"
+#include "waybill/witnessed.h"
 
 static int run(int argc, char **argv);
 
@@ -32,6 +33,7 @@ const wb_cli_cmd wb_cmd_verify = {
     .usage =
         "usage: waybill verify FILE (--service-key KEYFILE | --url URL [--save-keys F])\n"
         "                      [--receipt RECEIPT] [--issuer-key PEM] [--json]\n"
+        "                      [--witness-policy FILE [--log-key K]]\n"
         "       waybill verify --passport FILE [--service-key F] [--log-key K]\n"
         "                      [--admin-key PEM] [--json]\n"
         "\n"
@@ -54,6 +56,12 @@ const wb_cli_cmd wb_cmd_verify = {
         "The issuer's signature is checked with the statement's x5chain leaf, or\n"
         "with --issuer-key; otherwise (or for an algorithm waybill does not\n"
         "implement, such as PS384) it is reported as not checked.\n"
+        "\n"
+        "With --witness-policy FILE (docs/audit.md, \"Witnesses\") every receipt must\n"
+        "also carry a witnessed checkpoint (fetch it with GET /entries/{id}/statement\n"
+        "?witnessed=1): signed by the log's key (--log-key K, the log's note verifier\n"
+        "key or a file holding it, or the policy's 'log' line), cosigned by a quorum\n"
+        "of the policy's witnesses, and proven consistent with the receipt's tree.\n"
         "\n"
         "With --passport FILE (from 'waybill device export') it checks every claim of\n"
         "a device passport instead: receipts under the passport's one checkpoint\n"
@@ -291,6 +299,43 @@ static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
     return rc ? rc : 1;
 }
 
+/* a note verifier key: the string itself or a file holding it */
+static int load_note_key(wb_note_key **out, const char *arg, const char *what)
+{
+    uint8_t *data = NULL;
+    size_t len;
+    int rc;
+    if (strchr(arg, '+') && wb_note_verifier_parse(out, arg, strlen(arg)) == 0)
+        return 0;
+    rc = wb_file_read(arg, 4096, &data, &len);
+    if (rc)
+        return wb_error_prefix(rc, "%s", what);
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    rc = wb_note_verifier_parse(out, (const char *)data, len);
+    free(data);
+    return rc ? wb_error_prefix(rc, "%s %s", what, arg) : 0;
+}
+
+/* --witness-policy: the policy and the log key it is checked with */
+static int load_witness_policy(wb_witness_policy *p, wb_note_key **log_key,
+                               const char *policy_s, const char *logkey_s)
+{
+    int rc = wb_witness_policy_load(p, policy_s);
+    if (rc)
+        return wb_error_prefix(rc, "--witness-policy");
+    if (logkey_s)
+        rc = load_note_key(log_key, logkey_s, "--log-key");
+    else if (p->log_vkey)
+        rc = wb_note_verifier_parse(log_key, p->log_vkey, strlen(p->log_vkey));
+    else
+        rc = wb_error_set(WB_E_INVALID, "--witness-policy %s has no 'log' line: give the "
+                          "log's checkpoint key with --log-key", policy_s);
+    if (rc)
+        wb_witness_policy_cleanup(p);
+    return rc;
+}
+
 /* --passport: every claim of a device passport, offline */
 static int verify_passport(const cli_args *a, const char *path, const char *keys_s,
                            const char *logkey_s, const char *admin_s)
@@ -373,11 +418,16 @@ static int verify_passport(const cli_args *a, const char *path, const char *keys
 static int run(int argc, char **argv)
 {
     const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL,
-               *save_s = NULL, *passport_s = NULL, *logkey_s = NULL, *admin_s = NULL;
+               *save_s = NULL, *passport_s = NULL, *logkey_s = NULL, *admin_s = NULL,
+               *policy_s = NULL;
     cli_opt opts[] = {{"--service-key", &keys_s}, {"--url", &url},
                       {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s},
                       {"--save-keys", &save_s},  {"--passport", &passport_s},
-                      {"--log-key", &logkey_s},  {"--admin-key", &admin_s}};
+                      {"--log-key", &logkey_s},  {"--admin-key", &admin_s},
+                      {"--witness-policy", &policy_s}};
+    wb_witness_policy policy;
+    wb_note_key *log_key = NULL;
+    int have_policy = 0;
     char *pos[1], why[256] = "";
     cli_args a;
     keyring ring = {0};
@@ -389,7 +439,7 @@ static int run(int argc, char **argv)
     json_t *jr = NULL;
     int rc, failed = 0, issuer = 0;
 
-    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 8, &a, pos, 1);
+    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 9, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (passport_s)
@@ -401,7 +451,14 @@ static int run(int argc, char **argv)
                                "FILE or --url URL (one of them)");
     if (save_s && !url)
         return cli_usage_error(&wb_cmd_verify, "--save-keys goes with --url");
+    if (logkey_s && !policy_s)
+        return cli_usage_error(&wb_cmd_verify, "--log-key goes with --witness-policy or "
+                               "--passport");
+    memset(&policy, 0, sizeof(policy));
     rc = keys_s ? load_keys_file(&ring, keys_s) : load_keys_url(&ring, url, save_s);
+    if (rc == 0 && policy_s && (rc = load_witness_policy(&policy, &log_key, policy_s,
+                                                         logkey_s)) == 0)
+        have_policy = 1;
     if (rc == 0)
         rc = wb_file_read(a.pos[0], WB_COSE_MAX, &file, &flen);
     if (rc == 0 && receipt_s) {
@@ -433,8 +490,13 @@ static int run(int argc, char **argv)
         jr = json_array();
     for (size_t i = 0; i < nreceipts; i++) {
         wb_receipt_info info;
+        wb_witnessed_info wi;
         int vr = wb_receipt_verify(&info, receipts[i].ptr, receipts[i].len, reg, reglen,
                                    find_key, &ring);
+        if (vr == 0 && have_policy)
+            if ((vr = wb_receipt_witnessed_verify(&wi, &info, receipts[i].ptr,
+                                                  receipts[i].len, &policy, log_key)) != 0)
+                wb_error_prefix(vr, "witness policy");
         if (vr) {
             failed = 1;
             if (jr) {
@@ -457,6 +519,11 @@ static int run(int argc, char **argv)
                 json_object_set_new(o, "tree_size", json_integer((json_int_t)info.tree_size));
                 json_object_set_new(o, "leaf_index", json_integer((json_int_t)info.leaf_index));
             }
+            if (have_policy)
+                json_object_set_new(o, "witnessed",
+                                    json_pack("{s:I, s:I, s:I}", "size", (json_int_t)wi.size,
+                                              "cosignatures", (json_int_t)wi.ncosigned,
+                                              "quorum", (json_int_t)policy.quorum));
             json_array_append_new(jr, o);
         } else if (info.vds == WB_VDS_RFC9162_SHA256) {
             printf("receipt %zu: OK: RFC9162_SHA256, issuer '%s', entry %llu of a tree of "
@@ -466,6 +533,11 @@ static int run(int argc, char **argv)
             printf("receipt %zu: OK: CCF_LEDGER_SHA256, issuer '%s', iat %lld\n", i + 1,
                    info.iss, (long long)info.iat);
         }
+        if (!jr && have_policy)
+            printf("receipt %zu: witnessed: OK: checkpoint of %llu entries cosigned by %zu of "
+                   "the policy's %zu witnesses (quorum %zu), consistent with the receipt's "
+                   "tree\n", i + 1, (unsigned long long)wi.size, wi.ncosigned,
+                   policy.nwitness, policy.quorum);
     }
     issuer = check_issuer(reg, reglen, issuer_s, why, sizeof(why));
     if (issuer < 0) {
@@ -491,6 +563,9 @@ static int run(int argc, char **argv)
     }
 out:
     ring_free(&ring);
+    if (have_policy)
+        wb_witness_policy_cleanup(&policy);
+    wb_note_key_free(log_key);
     free(file);
     free(reg);
     if (receipt_s) {
