@@ -475,8 +475,7 @@ static int decide(wb_witness *w, const wb_witness_body *b, const char *origin, i
                                           (const uint8_t(*)[WB_HASH_LEN])b->proof, b->nproof,
                                           row.root, cp.root);
         if (rc == WB_E_VERIFY) {
-            rc = answer(status, resp, resp_len, 422, "consistency proof from %" PRIu64
-                        " to %" PRIu64 ": %s", b->old_size, cp.size, wb_error_message());
+            rc = answer(status, resp, resp_len, 422, "%s", wb_error_message());
             goto out;
         }
         if (rc != 0)
