@@ -147,6 +147,8 @@ int wb_fleet_attach(void *service_config, const wb_fleet_options *opt);
 /* the rules' configuration of a service with wb_fleet_attach, else NULL */
 struct wb_service;
 const wb_fleet_config *wb_fleet_service_config(const struct wb_service *svc);
+/* the operator admin keys of such a service (owned by it); WB_E_NOTFOUND if none */
+int wb_fleet_admin_keys(const struct wb_service *svc, const wb_key *const **keys, size_t *n);
 
 /*
  * wb_fleet_sign_statement: p as a signed statement (cty

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "waybill/audit.h"
 #include "waybill/error.h"
 #include "waybill/fleet.h"
 #include "waybill/log.h"
@@ -383,6 +384,29 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
     return send_json(s, c, out);
 }
 
+/* what auditors fetch (docs/audit.md) */
+static enum MHD_Result get_audit(wb_server *s, struct MHD_Connection *c, const char *url)
+{
+    wb_store *store;
+    char *doc = NULL;
+    size_t len;
+    int rc;
+    if (strcmp(url, "/audit/keys") == 0) {
+        json_t *o = NULL;
+        rc = wb_audit_keys_json(&o, s->svc);
+        return rc ? lib_error(s, c, rc) : send_json(s, c, o);
+    }
+    if (!wb_fleet_service_config(s->svc))
+        return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
+                       "this log keeps no fleet state (no provenance rules)");
+    rc = wb_service_thread_store(s->svc, &store);
+    if (rc == 0)
+        rc = wb_audit_fleet_document(store, &doc, &len);
+    if (rc)
+        return lib_error(s, c, rc);
+    return respond(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", doc, len, "no-cache");
+}
+
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
@@ -459,6 +483,8 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
     }
     if (strcmp(url, "/proofs/consistency") == 0)
         return get_consistency(s, c);
+    if (strcmp(url, "/audit/fleet") == 0 || strcmp(url, "/audit/keys") == 0)
+        return get_audit(s, c, url);
     if (strncmp(url, "/devices/", 9) == 0)
         return get_device(s, c, url);
     if (strncmp(url, "/attest/plan/", 13) == 0 || strncmp(url, "/shipments/", 11) == 0)

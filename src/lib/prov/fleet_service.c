@@ -287,3 +287,15 @@ int wb_fleet_attach(void *service_config, const wb_fleet_options *opt)
     sc->hooks.destroy = destroy;
     return 0;
 }
+
+int wb_fleet_admin_keys(const wb_service *svc, const wb_key *const **keys, size_t *n)
+{
+    const wb_service_hooks *h = wb_service_get_hooks(svc);
+    const fleet_ctx *c;
+    if (!h || h->check != check || !h->ctx)
+        return WB_E_NOTFOUND;
+    c = h->ctx;
+    *keys = (const wb_key *const *)c->admin;
+    *n = c->cfg.nadmin;
+    return 0;
+}
