@@ -141,6 +141,15 @@ static int run(int argc, char **argv)
         return cli_usage_error(&wb_cmd_log_verify, "'-' (stdin) given twice");
     memset(&p, 0, sizeof(p));
     memset(&policy, 0, sizeof(policy));
+    if (strcmp(a.pos[0], "checkpoint") != 0 && strcmp(a.pos[0], "inclusion") != 0 &&
+        strcmp(a.pos[0], "consistency") != 0)
+        return cli_usage_error(&wb_cmd_log_verify, "'%s' is not checkpoint, inclusion or "
+                               "consistency", a.pos[0]);
+    if (a.npos != (a.pos[0][1] == 'h' ? 2 : 3))
+        return cli_usage_error(&wb_cmd_log_verify, "%s takes %s", a.pos[0],
+                               a.pos[0][1] == 'h' ? "one file"
+                               : a.pos[0][1] == 'o' ? "PROOF and OLD_CHECKPOINT"
+                                                    : "PROOF and ENTRY");
     if (policy_s) {
         if ((rc = wb_witness_policy_load(&policy, policy_s)) != 0)
             return cli_fail("log verify", wb_error_prefix(rc, "--witness-policy"));
