@@ -90,6 +90,8 @@ typedef struct {
                                     are counted, not failures */
     int no_resume;               /* start over even if an audit was interrupted */
     unsigned threads;            /* signature verification threads (0: cores) */
+    unsigned chunk;              /* entries per transaction, a multiple of 256
+                                    (0: WB_AUDIT_CHUNK) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t first);
     void *progress_ctx;
 } wb_audit_options;

@@ -491,7 +491,7 @@ static int visit(void *vctx, unsigned level, uint64_t index, const uint8_t hash[
     unsigned tl = level / WB_TILE_HEIGHT;
     uint64_t first = index << level, tile = index / WB_TILE_WIDTH;
     unsigned pos = (unsigned)(index % WB_TILE_WIDTH);
-    char hx[17], hy[17];
+    char hx[65], hy[65];
     int rc;
     if (level % WB_TILE_HEIGHT != 0 || a->tree_bad)
         return 0;
@@ -506,14 +506,14 @@ static int visit(void *vctx, unsigned level, uint64_t index, const uint8_t hash[
     if (memcmp(hashes + pos * WB_HASH_LEN, hash, WB_HASH_LEN) == 0)
         return 0;
     a->tree_bad = 1;
-    wb_hex_encode(hx, hash, 8);
-    wb_hex_encode(hy, hashes + pos * WB_HASH_LEN, 8);
+    wb_hex_encode(hx, hash, WB_HASH_LEN);
+    wb_hex_encode(hy, hashes + pos * WB_HASH_LEN, WB_HASH_LEN);
     if (tl == 0)
-        return fail(a, WB_AUDIT_LEAF, index, "entry %llu hashes to %s..., but tile 0/%llu "
-                    "holds %s... for it (the entry bundle or the tile was changed)",
+        return fail(a, WB_AUDIT_LEAF, index, "entry %llu hashes to %s, but tile 0/%llu "
+                    "holds %s for it (the entry bundle or the tile was changed)",
                     (unsigned long long)index, hx, (unsigned long long)tile, hy);
     return fail(a, WB_AUDIT_TILE, first, "tile %u/%llu hash %u: entries %llu..%llu hash to "
-                "%s..., the tile holds %s...", tl, (unsigned long long)tile, pos,
+                "%s, the tile holds %s", tl, (unsigned long long)tile, pos,
                 (unsigned long long)first,
                 (unsigned long long)(first + (UINT64_C(1) << level) - 1), hx, hy);
 }
@@ -574,17 +574,55 @@ static void check_saved_leaf(audit *a, uint64_t index, const uint8_t leaf[WB_HAS
 
 /* ---- writing progress ---- */
 
+typedef struct {
+    uint8_t *buf;
+    size_t want;
+    int ok;
+} prefix_ctx;
+
+static int prefix_row(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    prefix_ctx *c = vctx;
+    if (n >= 1 && cols[0].type == WB_SQL_BLOB && cols[0].len >= c->want) {
+        memcpy(c->buf, cols[0].b, c->want);
+        c->ok = 1;
+    }
+    return 0;
+}
+
 static int save_chunk(audit *a, uint64_t first, const uint8_t *leaves, size_t n)
 {
     wb_sql_value arg[3];
+    uint8_t tile[WB_TILE_WIDTH * WB_HASH_LEN];
+    uint64_t pos = first;
     int rc = 0;
-    /* leaves by tile: the chunk starts on a tile boundary */
-    for (size_t off = 0; rc == 0 && off < n; off += WB_TILE_WIDTH) {
-        size_t k = n - off < WB_TILE_WIDTH ? n - off : WB_TILE_WIDTH;
-        arg[0] = WB_SQL_I((first + off) / WB_TILE_WIDTH);
-        arg[1] = WB_SQL_B(leaves + off * WB_HASH_LEN, k * WB_HASH_LEN);
+    /* leaves by tile; a chunk that starts inside a tile (the log grew
+       during the audit) completes the row this run saved before */
+    while (rc == 0 && pos < first + n) {
+        uint64_t t = pos / WB_TILE_WIDTH, base = t * WB_TILE_WIDTH;
+        size_t have = (size_t)(pos - base);
+        size_t k = (size_t)(first + n - pos);
+        if (k > WB_TILE_WIDTH - have)
+            k = WB_TILE_WIDTH - have;
+        if (have) {
+            prefix_ctx c = {tile, have * WB_HASH_LEN, 0};
+            arg[0] = WB_SQL_I(t);
+            rc = wb_store_sql(a->st, "SELECT hashes FROM audit_leaves WHERE tile = $1", arg, 1,
+                              prefix_row, &c);
+            if (rc >= 0 && !c.ok)
+                rc = wb_error_set(WB_E_CORRUPT, "the auditor's state misses leaves of tile "
+                                  "%llu", (unsigned long long)t);
+            if (rc < 0)
+                break;
+        }
+        memcpy(tile + have * WB_HASH_LEN, leaves + (pos - first) * WB_HASH_LEN,
+               k * WB_HASH_LEN);
+        arg[0] = WB_SQL_I(t);
+        arg[1] = WB_SQL_B(tile, (have + k) * WB_HASH_LEN);
         rc = wb_store_sql(a->st, "INSERT OR REPLACE INTO audit_leaves(tile, hashes) "
                                  "VALUES ($1, $2)", arg, 2, NULL, NULL);
+        rc = rc < 0 ? rc : 0;
+        pos += k;
     }
     if (rc == 0) {
         arg[0] = WB_SQL_I(a->cp.size);
@@ -600,15 +638,17 @@ static int save_chunk(audit *a, uint64_t first, const uint8_t *leaves, size_t n)
 
 static int walk_chunk(audit *a, uint64_t first, uint64_t end, uint8_t *leaves)
 {
-    size_t n = (size_t)(end - first);
+    /* bundles are whole: after the log grew, first may be inside one */
+    uint64_t base = first - first % WB_TILE_WIDTH;
+    size_t n = (size_t)(end - base);
     audit_entry *entries = calloc(n, sizeof(*entries));
-    uint8_t *bundles[WB_AUDIT_CHUNK / WB_TILE_WIDTH] = {0};
+    uint8_t *bundles[WB_AUDIT_CHUNK / WB_TILE_WIDTH + 1] = {0};
     size_t nb = 0;
     uint64_t stop = end; /* entries past a tree failure are not replayed */
     int rc = 0;
     if (!entries)
         return wb_error_set(WB_E_NOMEM, "out of memory");
-    for (uint64_t b = first / WB_TILE_WIDTH; rc == 0 && b * WB_TILE_WIDTH < end; b++) {
+    for (uint64_t b = base / WB_TILE_WIDTH; rc == 0 && b * WB_TILE_WIDTH < end; b++) {
         unsigned width = wb_bundle_width(b, a->cp.size);
         size_t len;
         uint64_t at = b * WB_TILE_WIDTH;
@@ -617,13 +657,13 @@ static int walk_chunk(audit *a, uint64_t first, uint64_t end, uint8_t *leaves)
             rc = fail(a, WB_AUDIT_BUNDLE, at, "entry bundle %llu (entries %llu..%llu): %s",
                       (unsigned long long)b, (unsigned long long)at,
                       (unsigned long long)(at + width - 1), wb_error_message());
-            stop = at;
+            stop = at > first ? at : first;
             break;
         }
         if (rc)
             break;
-        if (split_bundle(a, bundles[nb], len, at, width, entries + (at - first))) {
-            stop = a->rep->bad_index;
+        if (split_bundle(a, bundles[nb], len, at, width, entries + (at - base))) {
+            stop = a->rep->bad_index > first ? a->rep->bad_index : first;
             nb++;
             break;
         }
@@ -631,20 +671,25 @@ static int walk_chunk(audit *a, uint64_t first, uint64_t end, uint8_t *leaves)
     }
     for (uint64_t i = first; rc == 0 && i < stop; i++) {
         uint8_t *leaf = leaves + (i - first) * WB_HASH_LEN;
-        const audit_entry *e = &entries[i - first];
+        const audit_entry *e = &entries[i - base];
         wb_merkle_leaf_hash(leaf, e->data, e->len);
         check_saved_leaf(a, i, leaf);
         rc = wb_merkle_compact_append(&a->cr, leaf, visit, a);
         if (rc == 0 && a->tree_bad) {
-            stop = a->rep->bad_index;
+            stop = i;
             break;
         }
         check_known(a);
     }
+    /* once history differs from what this auditor verified before, the
+       fork is the finding: the rest of the walk only hashes the tree */
+    if (rc == 0 && a->first_diff != UINT64_MAX && stop > a->first_diff)
+        stop = a->first_diff > first ? a->first_diff : first;
     if (rc == 0 && stop > first) {
         uint64_t bad = UINT64_MAX;
         wb_audit_failure f = WB_AUDIT_OK;
-        rc = audit_replay_chunk(a->replay, entries, (size_t)(stop - first), first, &bad, &f);
+        rc = audit_replay_chunk(a->replay, entries + (first - base), (size_t)(stop - first),
+                                first, &bad, &f);
         if (rc == WB_E_VERIFY) {
             char why[sizeof(a->rep->reason)];
             snprintf(why, sizeof(why), "%s", wb_error_message());
@@ -768,15 +813,18 @@ static int judge_history(audit *a)
     char when[32];
     if (a->fork_found) {
         known_cp *k = &a->known[a->fork_cp];
-        uint64_t at = a->first_diff != UINT64_MAX ? a->first_diff : UINT64_MAX;
+        uint64_t at = a->first_diff;
+        char where[96] = "";
         int rc = write_fork(a, k, a->note, a->note_len, k->cp.size, a->cp.size, a->fork_root, 0);
         if (rc)
             return rc;
+        if (at != UINT64_MAX)
+            snprintf(where, sizeof(where), "; entry %llu is the first that differs from what "
+                     "this auditor verified before", (unsigned long long)at);
         fail(a, WB_AUDIT_FORK, at, "the log's tree at size %llu does not have the root of "
              "the %s checkpoint of that size, signed by the same key: the log rewrote "
              "history%s%s", (unsigned long long)k->cp.size,
-             k->saved ? "earlier-verified" : "given",
-             at != UINT64_MAX ? "; the first entry that changed is the one named" : "",
+             k->saved ? "earlier-verified" : "given", where,
              a->rep->fork_written ? " (fork proof written)" : "");
         return 0;
     }
@@ -910,13 +958,13 @@ static int save_success(audit *a)
 
 static int walk(audit *a, uint64_t start)
 {
-    uint8_t *leaves = malloc((size_t)WB_AUDIT_CHUNK * WB_HASH_LEN);
+    uint64_t chunk = a->o->chunk ? a->o->chunk : WB_AUDIT_CHUNK;
+    uint8_t *leaves = malloc((size_t)chunk * WB_HASH_LEN);
     int rc = 0;
     if (!leaves)
         return wb_error_set(WB_E_NOMEM, "out of memory");
     for (uint64_t first = start; rc == 0 && first < a->cp.size;) {
-        uint64_t end = first + WB_AUDIT_CHUNK < a->cp.size ? first + WB_AUDIT_CHUNK
-                                                          : a->cp.size;
+        uint64_t end = first + chunk < a->cp.size ? first + chunk : a->cp.size;
         int tainted;
         rc = wb_store_begin(a->st);
         if (rc)
@@ -962,6 +1010,9 @@ int wb_audit_run(wb_audit_report *rep, wb_audit_source *src, const wb_audit_trus
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!trust->log_key)
         return wb_error_set(WB_E_INVALID, "the audit needs the log's key");
+    if (o->chunk % WB_TILE_WIDTH != 0 || o->chunk > WB_AUDIT_CHUNK)
+        return wb_error_set(WB_E_INVALID, "audit chunk %u: a multiple of %d up to %d",
+                            o->chunk, WB_TILE_WIDTH, WB_AUDIT_CHUNK);
     memset(&so, 0, sizeof(so));
     so.create = access(o->state_path, F_OK) != 0;
     so.sync_normal = 1; /* the state is rebuilt by a rerun if a crash loses it */
@@ -1000,6 +1051,10 @@ int wb_audit_run(wb_audit_report *rep, wb_audit_source *src, const wb_audit_trus
         }
         if (a.fork_found || a.first_diff != UINT64_MAX)
             break;
+        /* history before the fleet state: a log cut back is the finding */
+        rc = judge_history(&a);
+        if (rc || rep->failure != WB_AUDIT_OK)
+            break;
         rc = compare_fleet(&a, &grew);
         if (rc || !grew)
             break;
@@ -1019,7 +1074,7 @@ int wb_audit_run(wb_audit_report *rep, wb_audit_source *src, const wb_audit_trus
             }
         }
     }
-    if (rc == 0 && (rep->failure == WB_AUDIT_OK || rep->failure == WB_AUDIT_FORK))
+    if (rc == 0 && rep->failure == WB_AUDIT_OK && (a.fork_found || a.first_diff != UINT64_MAX))
         rc = judge_history(&a);
     if (rc == 0 && rep->failure == WB_AUDIT_OK && !a.fork_found)
         rc = save_success(&a);
