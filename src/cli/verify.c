@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "waybill/audit.h"
 #include "waybill/client.h"
 #include "waybill/cose.h"
 #include "waybill/error.h"
@@ -36,6 +37,7 @@ const wb_cli_cmd wb_cmd_verify = {
         "                      [--witness-policy FILE [--log-key K]]\n"
         "       waybill verify --passport FILE [--service-key F] [--log-key K]\n"
         "                      [--admin-key PEM] [--json]\n"
+        "       waybill verify --fork FILE [--log-key K] [--json]\n"
         "\n"
         "FILE is a transparent statement (receipts in header 394), or with\n"
         "--receipt a signed statement and its receipt. Every receipt must verify:\n"
@@ -68,6 +70,12 @@ const wb_cli_cmd wb_cmd_verify = {
         "(--log-key pins the log key, --service-key the receipt keys), and each\n"
         "issuer's signature with the keys the ledger's governance entries registered\n"
         "(--admin-key PEM also checks the governance entries themselves).\n"
+        "\n"
+        "With --fork FILE (written by `waybill audit`, docs/audit.md) it checks a\n"
+        "fork proof: two checkpoints signed by the log's key (--log-key pins it;\n"
+        "without it the key in the file is used and printed, compare it with the\n"
+        "log's published key) that no single append-only log can both have.\n"
+        "Exit 0 means the fork is proven.\n"
         "\n"
         "exit codes: 0 verified, 1 a receipt or signature did not verify,\n"
         "            2 usage, 3 malformed input, 4 file or URL not found\n",
@@ -336,6 +344,66 @@ static int load_witness_policy(wb_witness_policy *p, wb_note_key **log_key,
     return rc;
 }
 
+/* the log key of --log-key: the key itself or a file holding it */
+static int read_log_key(wb_note_key **out, const char *s)
+{
+    uint8_t *k;
+    size_t kl;
+    int rc;
+    if (wb_file_read(s, 4096, &k, &kl) != 0)
+        return wb_note_verifier_parse(out, s, strlen(s));
+    while (kl > 0 && (k[kl - 1] == '\n' || k[kl - 1] == '\r'))
+        kl--;
+    rc = wb_note_verifier_parse(out, (const char *)k, kl);
+    free(k);
+    return rc;
+}
+
+/* --fork: a fork proof from `waybill audit` */
+static int verify_fork(const cli_args *a, const char *path, const char *logkey_s)
+{
+    uint8_t *data = NULL;
+    size_t len;
+    wb_note_key *key = NULL;
+    char *file_key = NULL;
+    uint64_t sa = 0, sb = 0;
+    int rc;
+    if (a->npos != 0)
+        return cli_usage_error(&wb_cmd_verify, "--fork FILE takes no other file");
+    rc = wb_file_read(path, WB_FORK_PROOF_MAX, &data, &len);
+    if (rc == 0 && logkey_s && (rc = read_log_key(&key, logkey_s)) != 0)
+        rc = wb_error_prefix(rc, "--log-key");
+    if (rc == 0)
+        rc = wb_fork_proof_verify((const char *)data, len, key, key ? NULL : &file_key, &sa,
+                                  &sb);
+    if (a->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "fork_proven", json_boolean(rc == 0));
+        if (rc == 0) {
+            json_object_set_new(o, "size_a", json_integer((json_int_t)sa));
+            json_object_set_new(o, "size_b", json_integer((json_int_t)sb));
+            if (file_key)
+                json_object_set_new(o, "log_key_from_file", json_string(file_key));
+        } else {
+            json_object_set_new(o, "error", json_string(wb_error_message()));
+        }
+        cli_print_json(o);
+    } else if (rc == 0) {
+        printf("fork proven: two checkpoints signed by the same key, of sizes %llu and "
+               "%llu, that no single append-only log can both have\n",
+               (unsigned long long)sa, (unsigned long long)sb);
+        if (file_key)
+            printf("the key is the one in the file: %s\n(compare it with the log's "
+                   "published key, or pass --log-key)\n", file_key);
+    }
+    free(file_key);
+    free(data);
+    wb_note_key_free(key);
+    if (rc && !a->json)
+        return cli_fail("verify", rc);
+    return rc ? cli_exit_code(rc) : WB_EXIT_OK;
+}
+
 /* --passport: every claim of a device passport, offline */
 static int verify_passport(const cli_args *a, const char *path, const char *keys_s,
                            const char *logkey_s, const char *admin_s)
@@ -419,8 +487,8 @@ static int run(int argc, char **argv)
 {
     const char *keys_s = NULL, *url = NULL, *receipt_s = NULL, *issuer_s = NULL,
                *save_s = NULL, *passport_s = NULL, *logkey_s = NULL, *admin_s = NULL,
-               *policy_s = NULL;
-    cli_opt opts[] = {{"--service-key", &keys_s}, {"--url", &url},
+               *policy_s = NULL, *fork_s = NULL;
+    cli_opt opts[] = {{"--fork", &fork_s}, {"--service-key", &keys_s}, {"--url", &url},
                       {"--receipt", &receipt_s}, {"--issuer-key", &issuer_s},
                       {"--save-keys", &save_s},  {"--passport", &passport_s},
                       {"--log-key", &logkey_s},  {"--admin-key", &admin_s},
@@ -439,11 +507,13 @@ static int run(int argc, char **argv)
     json_t *jr = NULL;
     int rc, failed = 0, issuer = 0;
 
-    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 9, &a, pos, 1);
+    rc = cli_parse(&wb_cmd_verify, argc, argv, opts, 10, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (passport_s)
         return verify_passport(&a, passport_s, keys_s, logkey_s, admin_s);
+    if (fork_s)
+        return verify_fork(&a, fork_s, logkey_s);
     if (a.npos != 1)
         return cli_usage_error(&wb_cmd_verify, "expected one FILE");
     if (!keys_s == !url)

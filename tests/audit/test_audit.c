@@ -17,6 +17,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "waybill/audit.h"
@@ -550,6 +551,13 @@ static void test_fork(void **state)
         assert_int_equal(sb, N + (uint64_t)extra);
         assert_non_null(key);
         free(key);
+        /* the command a third party runs */
+        if (getenv("WB_BIN")) {
+            char cmd[2048];
+            snprintf(cmd, sizeof(cmd), "'%s' verify --fork '%s' --log-key '%s/log.pub' "
+                     ">/dev/null", getenv("WB_BIN"), fork_file, DATA);
+            assert_int_equal(system(cmd), 0);
+        }
         /* the proof, altered, proves nothing */
         {
             char *p = strstr(text, "\"root_b_at_a\": \"");
@@ -557,6 +565,14 @@ static void test_fork(void **state)
             p += 16;
             *p = *p == 'A' ? 'B' : 'A';
             assert_int_not_equal(wb_fork_proof_verify(text, len, NULL, NULL, NULL, NULL), 0);
+            if (getenv("WB_BIN")) {
+                char cmd[2048], bad[720];
+                snprintf(bad, sizeof(bad), "%s.bad", fork_file);
+                wbt_write_file(bad, text, len);
+                snprintf(cmd, sizeof(cmd), "'%s' verify --fork '%s' >/dev/null 2>&1",
+                         getenv("WB_BIN"), bad);
+                assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+            }
         }
         free(text);
     }
