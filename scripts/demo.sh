@@ -18,6 +18,7 @@ DEVICES=
 cleanup() {
     if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
     if [ -n "$DEVICES" ]; then kill "$DEVICES" 2>/dev/null || true; wait "$DEVICES" 2>/dev/null || true; fi
+    for w in ${WITNESSES:-}; do kill "$w" 2>/dev/null || true; wait "$w" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 cd "$D"
@@ -100,8 +101,22 @@ RACKS=$(awk -F'\t' '$2 == "rack" {print $1}' dc/devices.tsv)
 run "$WB" attest $RACKS $V --phase pre-production
 run "$WB" fleet --url "$URL" | sed -n '/by state/,/by site/p' | grep -v 'by site'
 
-step "12. Periodic attestation by the server; a blade is swapped in service"
+step "12. Periodic attestation by the server, two witnesses; a blade is swapped in service"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+echo "   two independent witnesses (C2SP tlog-witness) will cosign every checkpoint"
+{
+    echo "log $(cat service/log.pub)"
+    for n in 1 2; do
+        "$WB" witness keygen "witness$n.example/w" --out "w$n.key" >"w$n.vkey"
+        "$WB" witness serve --db "w$n.db" --key "w$n.key" --log service/log.pub \
+            --listen 127.0.0.1:0 --port-file "w$n.port" >"w$n.log" 2>&1 &
+        WITNESSES="${WITNESSES:-} $!"
+        i=0; while [ ! -s "w$n.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        [ -s "w$n.port" ] || { cat "w$n.log" >&2; exit 1; }
+        echo "witness w$n $(cat "w$n.vkey") http://127.0.0.1:$(cat "w$n.port")"
+    done
+    echo "quorum 2"
+} >witness.policy
 cat >service.ini <<INI
 [service]
 name = localhost/waybill-dev
@@ -114,8 +129,11 @@ key = dc/keys/ams1-operations.key
 issuer = ams1-operations
 site = AMS-1
 interval_s = 3
+[witness]
+policy = witness.policy
 INI
-echo "   restarted with service.ini: [attest] devices_url, key, issuer, site, interval_s = 3"
+echo "   restarted with service.ini: [attest] devices_url, key, issuer, site, interval_s = 3;"
+echo "   [witness] policy = witness.policy (2 witnesses, quorum 2)"
 "$WB" serve --config service.ini 2>>serve.log &
 SERVER=$!
 i=0; while ! "$WB" fleet --url "$URL" >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -131,7 +149,14 @@ until "$WB" findings --url "$URL" --rule unauthorized-swap | grep -q "of $SHORT"
 done
 run "$WB" findings --url "$URL" --rule unauthorized-swap | grep -B1 -A2 "of $SHORT"
 
-step "13. The fleet state is derived from the log alone: rebuild it and compare"
+step "13. An outsider audits the whole log, cosigned by the witnesses"
+echo "   every bundle and tile rehashed, every signature verified, the policy replayed,"
+echo "   the fleet state rebuilt and compared with the server's (docs/audit.md)"
+echo "   and its checkpoint must be cosigned by both witnesses (witness.policy)"
+run "$WB" audit "$URL" --state audit.db --admin-key service/admin.key.pub \
+    --witness-policy witness.policy
+
+step "14. The fleet state is derived from the log alone: rebuild it and compare"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 kill "$DEVICES" 2>/dev/null || true; wait "$DEVICES" 2>/dev/null || true; DEVICES=
 run "$WB" reindex service --check

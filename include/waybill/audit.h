@@ -24,6 +24,7 @@
 #include "waybill/merkle.h"
 #include "waybill/note.h"
 #include "waybill/store.h"
+#include "waybill/witness.h"
 
 #define WB_FORK_PROOF_FORMAT "waybill.dev/fork-proof@v1"
 #define WB_FORK_PROOF_MAX (4 * WB_NOTE_MAX)   /* largest fork proof file we read */
@@ -92,6 +93,10 @@ typedef struct {
     unsigned threads;            /* signature verification threads (0: cores) */
     unsigned chunk;              /* entries per transaction, a multiple of 256
                                     (0: WB_AUDIT_CHUNK) */
+    const wb_witness_policy *policy; /* the latest checkpoint must be
+                                    cosigned by a quorum of these (may be NULL) */
+    unsigned witness_wait_ms;    /* how long to wait for the witnesses to catch
+                                    up with the log's newest checkpoint */
     void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t first);
     void *progress_ctx;
 } wb_audit_options;
@@ -120,6 +125,7 @@ typedef struct {
     uint64_t policy;             /* provenance entries whose policy was replayed */
     uint64_t unknown;            /* entries by signers unknown to the auditor */
     uint64_t checkpoints;        /* earlier / given checkpoints found consistent */
+    size_t cosigned;             /* witnesses of the policy that cosigned the head */
     int fleet_compared;          /* 1 if the fleet state was compared */
     int fork_written;            /* 1 if a fork proof went to opts->fork_out */
     double seconds;

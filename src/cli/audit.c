@@ -51,6 +51,10 @@ const wb_cli_cmd wb_cmd_audit = {
         "  --checkpoint FILE      a signed checkpoint to hold the log to; repeatable\n"
         "  --state FILE           the auditor's state (default\n"
         "                         $XDG_STATE_HOME/waybill/audit/<origin>.db)\n"
+        "  --witness-policy FILE  the audited checkpoint must be cosigned by a quorum\n"
+        "                         of these witnesses (docs/audit.md, \"Witness policy\")\n"
+        "  --witness-wait S       how long to wait for the witnesses to cosign the\n"
+        "                         newest checkpoint (default 10)\n"
         "  --fork-out FILE        where to write a fork proof (default\n"
         "                         ./waybill-fork-<time>.json)\n"
         "  --threads N            signature verification threads (default: cores)\n"
@@ -245,7 +249,7 @@ static void progress(void *vctx, uint64_t done, uint64_t total, uint64_t first)
 }
 
 static void print_report(const wb_audit_report *r, const char *what, const char *fork_out,
-                         int json)
+                         const wb_witness_policy *policy, int json)
 {
     char root[65];
     wb_hex_encode(root, r->root, WB_HASH_LEN);
@@ -262,6 +266,7 @@ static void print_report(const wb_audit_report *r, const char *what, const char 
         json_object_set_new(o, "checkpoints_consistent",
                             json_integer((json_int_t)r->checkpoints));
         json_object_set_new(o, "fleet_compared", json_boolean(r->fleet_compared));
+        json_object_set_new(o, "witness_cosignatures", json_integer((json_int_t)r->cosigned));
         json_object_set_new(o, "seconds", json_real(r->seconds));
         if (r->failure != WB_AUDIT_OK) {
             json_t *f = json_object();
@@ -288,6 +293,9 @@ static void print_report(const wb_audit_report *r, const char *what, const char 
     if (r->unknown)
         printf("unknown:    %llu statements by signers this auditor does not know\n",
                (unsigned long long)r->unknown);
+    if (policy)
+        printf("witnesses:  %zu of the policy's %zu cosigned the audited checkpoint (quorum "
+               "%zu)\n", r->cosigned, policy->nwitness, policy->quorum);
     printf("time:       %.1f s (%.0f entries/s)\n", r->seconds,
            r->seconds > 0 ? (double)(r->size - r->first) / r->seconds : 0);
     if (r->failure == WB_AUDIT_OK) {
@@ -310,11 +318,13 @@ static int run(int argc, char **argv)
     const char *admin[MAX_MULTI], *issuer[MAX_MULTI], *cps[MAX_MULTI];
     size_t nadmin, nissuer, ncps;
     const char *store = NULL, *log_key = NULL, *service_key = NULL, *state = NULL,
-               *fork_out = NULL, *threads = NULL;
+               *fork_out = NULL, *threads = NULL, *policy_s = NULL, *wait_s = NULL;
     char *posbuf[2];
     cli_opt opts[] = {{"--store", &store},     {"--log-key", &log_key},
                       {"--service-key", &service_key}, {"--state", &state},
-                      {"--fork-out", &fork_out}, {"--threads", &threads}};
+                      {"--fork-out", &fork_out}, {"--threads", &threads},
+                      {"--witness-policy", &policy_s}, {"--witness-wait", &wait_s}};
+    wb_witness_policy policy;
     cli_args a;
     wb_audit_trust t;
     wb_audit_options o;
@@ -328,6 +338,8 @@ static int run(int argc, char **argv)
 
     memset(&t, 0, sizeof(t));
     memset(&o, 0, sizeof(o));
+    memset(&policy, 0, sizeof(policy));
+    o.witness_wait_ms = 10000;
     memset(&src, 0, sizeof(src));
     allow_unknown = cli_take_flag(&argc, argv, "--allow-unknown-signers");
     restart = cli_take_flag(&argc, argv, "--restart");
@@ -348,6 +360,21 @@ static int run(int argc, char **argv)
         if (n == 0 || n > 256)
             return cli_usage_error(&wb_cmd_audit, "--threads %s: 1 to 256", threads);
         o.threads = (unsigned)n;
+    }
+    if (wait_s) {
+        unsigned long long n;
+        if ((rc = cli_parse_u64(&wb_cmd_audit, "--witness-wait", wait_s, &n)) != 0)
+            return rc;
+        if (n > 3600)
+            return cli_usage_error(&wb_cmd_audit, "--witness-wait %s: 0 to 3600 seconds",
+                                   wait_s);
+        o.witness_wait_ms = (unsigned)n * 1000;
+    }
+    if (policy_s) {
+        rc = wb_witness_policy_load(&policy, policy_s);
+        if (rc)
+            return cli_fail("audit", wb_error_prefix(rc, "--witness-policy %s", policy_s));
+        o.policy = &policy;
     }
     /* what the auditor was told to trust */
     if (log_key && (rc = wb_note_verifier_parse(&t.log_key, log_key, strlen(log_key))) != 0)
@@ -424,9 +451,10 @@ static int run(int argc, char **argv)
         rc = wb_audit_run(&rep, &src, &t, &o);
     }
     if (rc == 0)
-        print_report(&rep, src.what, fork_out, a.json);
+        print_report(&rep, src.what, fork_out, policy_s ? &policy : NULL, a.json);
     wb_audit_source_cleanup(&src);
     wb_audit_trust_cleanup(&t);
+    wb_witness_policy_cleanup(&policy);
     for (size_t i = 0; i < ncps; i++)
         free(cp_text[i]);
     free(note);

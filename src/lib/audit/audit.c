@@ -911,22 +911,42 @@ static int compare_fleet(audit *a, int *grew)
     return rc;
 }
 
+/*
+ * the latest checkpoint; with a witness policy, one cosigned by a quorum:
+ * witnesses lag the log by design, so wait for them a little
+ */
 static int fetch_target(audit *a)
 {
-    int rc;
-    free(a->note);
-    a->note = NULL;
-    wb_checkpoint_cleanup(&a->cp);
-    rc = a->src->checkpoint(a->src->ctx, &a->note, &a->note_len);
-    if (rc)
-        return rc;
-    rc = wb_checkpoint_open(&a->cp, a->note, a->note_len, a->trust->log_key);
-    if (rc) {
-        fail(a, WB_AUDIT_CHECKPOINT, UINT64_MAX, "the latest checkpoint does not verify with "
-             "the log key: %s", wb_error_message());
-        return 0;
+    unsigned waited = 0;
+    for (;;) {
+        int rc;
+        free(a->note);
+        a->note = NULL;
+        wb_checkpoint_cleanup(&a->cp);
+        rc = a->src->checkpoint(a->src->ctx, &a->note, &a->note_len);
+        if (rc)
+            return rc;
+        rc = wb_checkpoint_open(&a->cp, a->note, a->note_len, a->trust->log_key);
+        if (rc) {
+            fail(a, WB_AUDIT_CHECKPOINT, UINT64_MAX, "the latest checkpoint does not verify "
+                 "with the log key: %s", wb_error_message());
+            return 0;
+        }
+        if (!a->o->policy)
+            return 0;
+        rc = wb_witness_policy_check(a->o->policy, a->note, a->note_len, a->trust->log_key,
+                                     &a->rep->cosigned);
+        if (rc == 0)
+            return 0;
+        if (rc != WB_E_VERIFY || waited >= a->o->witness_wait_ms) {
+            fail(a, WB_AUDIT_CHECKPOINT, UINT64_MAX, "the latest checkpoint (size %llu) does "
+                 "not meet the witness policy: %s", (unsigned long long)a->cp.size,
+                 wb_error_message());
+            return 0;
+        }
+        usleep(200 * 1000);
+        waited += 200;
     }
-    return 0;
 }
 
 static int save_success(audit *a)
