@@ -265,67 +265,77 @@ static void slots_free(slot *slots, size_t n)
     free(slots);
 }
 
+typedef struct {
+    slot *slots;
+    const audit_entry *entries;
+    uint64_t first;
+} decode_ctx;
+
+/* parallel step 1: decode (COSE, payload JSON) */
+static int decode_one(void *vctx, size_t i)
+{
+    decode_ctx *c = vctx;
+    slot *s = &c->slots[i];
+    int rc = wb_fleet_entry_decode(&s->e, c->first + i, c->entries[i].data,
+                                   c->entries[i].len);
+    if (rc == WB_E_NOMEM)
+        return rc;
+    s->decoded = rc == 0;
+    s->rc = rc;
+    if (rc)
+        snprintf(s->err, sizeof(s->err), "%s", wb_error_message());
+    return 0;
+}
+
 int audit_replay_chunk(audit_replay *r, const audit_entry *entries, size_t n,
                        uint64_t first, uint64_t *bad, wb_audit_failure *failure)
 {
     slot *slots = calloc(n ? n : 1, sizeof(*slots));
-    size_t a = 0;
-    int rc = 0;
+    decode_ctx dc = {slots, entries, first};
+    size_t a = 0, ndecoded = n;
+    int rc;
     if (!slots)
         return wb_error_set(WB_E_NOMEM, "out of memory");
-    /* decode everything first (cheap next to signatures) */
-    for (size_t i = 0; i < n; i++) {
-        rc = wb_fleet_entry_decode(&slots[i].e, first + i, entries[i].data, entries[i].len);
-        if (rc == WB_E_NOMEM)
-            break;
-        if (rc) {
-            *bad = first + i;
-            *failure = WB_AUDIT_STATEMENT;
-            rc = wb_error_prefix(WB_E_VERIFY, "not a valid signed statement");
-            /* still judge the entries before it */
-            n = i;
-            break;
-        }
-        slots[i].decoded = 1;
-    }
-    if (rc == WB_E_NOMEM) {
+    rc = wb_parallel_for(r->threads, n, decode_one, &dc, NULL, NULL);
+    if (rc) {
         slots_free(slots, n);
         return rc;
     }
-    {
-        int decode_rc = rc;
-        char decode_err[512];
-        snprintf(decode_err, sizeof(decode_err), "%s", decode_rc ? wb_error_message() : "");
-        rc = 0;
-        while (rc == 0 && a < n) {
-            size_t b = a;
-            /* a run ends with the first governance entry */
-            while (b < n && !is_governance(&slots[b].e))
-                b++;
-            if (b < n)
-                b++;
-            for (size_t i = a; i < b; i++)
-                if (slots[i].e.msg->hdr.nx5chain == 0)
-                    slots[i].key = static_key(r, &slots[i].e.msg->hdr.kid);
-            /* ledger issuers' keys as of the run's start */
-            for (size_t i = a; i < b; i++)
-                if (!slots[i].key && slots[i].e.msg->hdr.nx5chain == 0 &&
-                    slots[i].e.kind != WB_KIND_NONE && slots[i].e.msg->hdr.kid.len == 32)
-                    (void)ledger_key(r, &slots[i]);
-            rc = wb_parallel_for(r->threads, b - a, verify_one, &(run_ctx){r, slots + a},
-                                 NULL, NULL);
-            for (size_t i = a; rc == 0 && i < b; i++) {
-                rc = judge(r, &slots[i], failure);
-                if (rc == WB_E_VERIFY)
-                    *bad = first + i;
-            }
-            a = b;
+    /* entries after one that does not decode are not judged */
+    for (size_t i = 0; i < n; i++)
+        if (!slots[i].decoded) {
+            ndecoded = i;
+            break;
         }
-        if (rc == 0 && decode_rc) {
-            rc = WB_E_VERIFY;
-            wb_error_set(WB_E_VERIFY, "%s", decode_err);
-            *failure = WB_AUDIT_STATEMENT;
+    while (rc == 0 && a < ndecoded) {
+        size_t b = a;
+        /* a run ends with the first governance entry */
+        while (b < ndecoded && !is_governance(&slots[b].e))
+            b++;
+        if (b < ndecoded)
+            b++;
+        for (size_t i = a; i < b; i++)
+            if (slots[i].e.msg->hdr.nx5chain == 0)
+                slots[i].key = static_key(r, &slots[i].e.msg->hdr.kid);
+        /* ledger issuers' keys as of the run's start */
+        for (size_t i = a; i < b; i++)
+            if (!slots[i].key && slots[i].e.msg->hdr.nx5chain == 0 &&
+                slots[i].e.kind != WB_KIND_NONE && slots[i].e.msg->hdr.kid.len == 32)
+                (void)ledger_key(r, &slots[i]);
+        rc = wb_parallel_for(r->threads, b - a, verify_one, &(run_ctx){r, slots + a}, NULL,
+                             NULL);
+        for (size_t i = a; rc == 0 && i < b; i++) {
+            rc = judge(r, &slots[i], failure);
+            if (rc == WB_E_VERIFY)
+                *bad = first + i;
         }
+        a = b;
+    }
+    if (rc == 0 && ndecoded < n) {
+        *bad = first + ndecoded;
+        *failure = WB_AUDIT_STATEMENT;
+        rc = wb_error_set(WB_E_VERIFY, "not a valid signed statement: %s",
+                          slots[ndecoded].err);
     }
     slots_free(slots, n);
     return rc;
