@@ -35,6 +35,8 @@ int wb_note_key_generate(wb_note_key **out, const char *name);
 int wb_note_signer_parse(wb_note_key **out, const char *s, size_t len);
 /* parse "<name>+<id>+<b64>" (verifier) */
 int wb_note_verifier_parse(wb_note_key **out, const char *s, size_t len);
+/* a verifier key given as "<name>+<id>+<b64>" or as a file holding one */
+int wb_note_verifier_load(wb_note_key **out, const char *arg);
 /* the string forms (malloc'd, NUL-terminated) */
 int wb_note_signer_string(char **out, const wb_note_key *k);
 int wb_note_verifier_string(char **out, const wb_note_key *k);

@@ -43,7 +43,8 @@ const wb_cli_cmd wb_cmd_audit = {
         "\n"
         "options:\n"
         "  --store DIR            audit a copy of a server's data directory\n"
-        "  --log-key VKEY         the log's checkpoint key (<name>+<id>+<base64>)\n"
+        "  --log-key VKEY         the log's checkpoint key (<name>+<id>+<base64>, or a\n"
+        "                         file holding it)\n"
         "  --service-key FILE     the service's public key (PEM): it signs findings\n"
         "  --admin-key FILE       an operator admin public key (PEM); repeatable\n"
         "  --issuer-key FILE      the key of an issuer configured outside the ledger\n"
@@ -377,7 +378,7 @@ static int run(int argc, char **argv)
         o.policy = &policy;
     }
     /* what the auditor was told to trust */
-    if (log_key && (rc = wb_note_verifier_parse(&t.log_key, log_key, strlen(log_key))) != 0)
+    if (log_key && (rc = wb_note_verifier_load(&t.log_key, log_key)) != 0)
         rc = wb_error_prefix(rc, "--log-key");
     if (rc == 0 && service_key)
         rc = read_key(&t.service_key, service_key, "--service-key");

@@ -47,25 +47,11 @@ const wb_cli_cmd wb_cmd_log_verify = {
     .run = run,
 };
 
-/* KEY is a verifier string or a file holding one: a string that parses as
- * a key is a key, whatever files happen to exist */
+/* KEY is a verifier string or a file holding one */
 static int load_key(wb_note_key **out, const char *arg)
 {
-    uint8_t *data = NULL;
-    size_t len;
-    int rc;
-    if (strchr(arg, '+') && wb_note_verifier_parse(out, arg, strlen(arg)) == 0)
-        return 0;
-    rc = wb_file_read(arg, 4096, &data, &len);
-    if (rc == WB_E_NOTFOUND && strchr(arg, '+'))
-        return wb_note_verifier_parse(out, arg, strlen(arg)); /* say why it is no key */
-    if (rc)
-        return wb_error_prefix(rc, "--key");
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-        len--;
-    rc = wb_note_verifier_parse(out, (const char *)data, len);
-    free(data);
-    return rc ? wb_error_prefix(rc, "--key %s", arg) : 0;
+    int rc = wb_note_verifier_load(out, arg);
+    return rc ? wb_error_prefix(rc, "--key") : 0;
 }
 
 static void report(const cli_args *a, const char *what, const wb_checkpoint *cp,

@@ -371,3 +371,23 @@ void wb_note_key_free(wb_note_key *k)
     note_wipe(k, sizeof(*k));
     free(k);
 }
+
+int wb_note_verifier_load(wb_note_key **out, const char *arg)
+{
+    uint8_t *data = NULL;
+    size_t len;
+    int rc;
+    /* a string that parses as a key is a key, whatever files happen to exist */
+    if (strchr(arg, '+') && wb_note_verifier_parse(out, arg, strlen(arg)) == 0)
+        return 0;
+    rc = wb_file_read(arg, 4096, &data, &len);
+    if (rc == WB_E_NOTFOUND && strchr(arg, '+'))
+        return wb_note_verifier_parse(out, arg, strlen(arg)); /* say why it is no key */
+    if (rc)
+        return rc;
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    rc = wb_note_verifier_parse(out, (const char *)data, len);
+    free(data);
+    return rc ? wb_error_prefix(rc, "%s", arg) : 0;
+}
