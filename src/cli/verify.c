@@ -36,7 +36,7 @@ const wb_cli_cmd wb_cmd_verify = {
         "                      [--receipt RECEIPT] [--issuer-key PEM] [--json]\n"
         "                      [--witness-policy FILE [--log-key K]]\n"
         "       waybill verify --passport FILE [--service-key F] [--log-key K]\n"
-        "                      [--admin-key PEM] [--json]\n"
+        "                      [--admin-key PEM] [--witness-policy FILE] [--json]\n"
         "       waybill verify --fork FILE [--log-key K] [--json]\n"
         "\n"
         "FILE is a transparent statement (receipts in header 394), or with\n"
@@ -69,7 +69,10 @@ const wb_cli_cmd wb_cmd_verify = {
         "a device passport instead: receipts under the passport's one checkpoint\n"
         "(--log-key pins the log key, --service-key the receipt keys), and each\n"
         "issuer's signature with the keys the ledger's governance entries registered\n"
-        "(--admin-key PEM also checks the governance entries themselves).\n"
+        "(--admin-key PEM also checks the governance entries themselves). With\n"
+        "--witness-policy FILE the passport's checkpoint must also be cosigned by a\n"
+        "quorum of the policy's witnesses (export it with 'waybill device export\n"
+        "--witnessed'), the log key being --log-key or the policy's 'log' line.\n"
         "\n"
         "With --fork FILE (written by `waybill audit`, docs/audit.md) it checks a\n"
         "fork proof: two checkpoints signed by the log's key (--log-key pins it;\n"
@@ -406,20 +409,33 @@ static int verify_fork(const cli_args *a, const char *path, const char *logkey_s
 
 /* --passport: every claim of a device passport, offline */
 static int verify_passport(const cli_args *a, const char *path, const char *keys_s,
-                           const char *logkey_s, const char *admin_s)
+                           const char *logkey_s, const char *admin_s, const char *policy_s)
 {
     uint8_t *data = NULL, *keys = NULL;
     size_t len, klen = 0;
     char logkey[1024] = "";
     wb_passport_trust trust;
+    wb_witness_policy policy;
     json_t *report = NULL, *e;
     size_t i;
-    int rc;
+    int rc, have_policy = 0;
 
     memset(&trust, 0, sizeof(trust));
+    memset(&policy, 0, sizeof(policy));
     if (a->npos != 0)
         return cli_usage_error(&wb_cmd_verify, "--passport FILE takes no other file");
     rc = wb_file_read(path, WB_PASSPORT_MAX, &data, &len);
+    if (rc == 0 && policy_s) {
+        /* the log key: --log-key (below), else the policy's 'log' line */
+        if ((rc = wb_witness_policy_load(&policy, policy_s)) != 0)
+            rc = wb_error_prefix(rc, "--witness-policy");
+        else
+            have_policy = 1;
+        if (rc == 0 && !logkey_s && !policy.log_vkey)
+            rc = wb_error_set(WB_E_INVALID, "--witness-policy %s has no 'log' line: give "
+                              "the log's checkpoint key with --log-key", policy_s);
+        trust.witness_policy = &policy;
+    }
     if (rc == 0 && keys_s) {
         /* pinned service keys: a COSE Key Set file */
         rc = wb_file_read(keys_s, 1 << 20, &keys, &klen);
@@ -447,11 +463,15 @@ static int verify_passport(const cli_args *a, const char *path, const char *keys
     if (rc) {
         free(data);
         free(keys);
+        if (have_policy)
+            wb_witness_policy_cleanup(&policy);
         return cli_fail("verify", rc);
     }
     rc = wb_passport_verify(&report, data, len, &trust);
     free(data);
     free(keys);
+    if (have_policy)
+        wb_witness_policy_cleanup(&policy);
     if (a->json) {
         cli_print_json(report);
     } else {
@@ -460,6 +480,16 @@ static int verify_passport(const cli_args *a, const char *path, const char *keys
                (long long)json_integer_value(json_object_get(report, "tree_size")));
         printf("  service keys: %s\n  log key: %s\n", cli_str(report, "service_keys", "?"),
                cli_str(report, "log_key", "?"));
+        if ((e = json_object_get(report, "witnessed")) != NULL) {
+            if (json_is_true(json_object_get(e, "ok")))
+                printf("  witnessed: OK: checkpoint cosigned by %lld of the policy's %lld "
+                       "witnesses (quorum %lld)\n",
+                       (long long)json_integer_value(json_object_get(e, "cosignatures")),
+                       (long long)json_integer_value(json_object_get(e, "witnesses")),
+                       (long long)json_integer_value(json_object_get(e, "quorum")));
+            else
+                printf("  witnessed: FAILED: %s\n", cli_str(e, "failed", "?"));
+        }
         json_array_foreach(json_object_get(report, "entries"), i, e) {
             if (json_is_true(json_object_get(e, "ok")))
                 printf("  entry %-7lld OK   %-12s %s%s%s\n",
@@ -511,7 +541,7 @@ static int run(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     if (passport_s)
-        return verify_passport(&a, passport_s, keys_s, logkey_s, admin_s);
+        return verify_passport(&a, passport_s, keys_s, logkey_s, admin_s, policy_s);
     if (fork_s)
         return verify_fork(&a, fork_s, logkey_s);
     if (a.npos != 1)

@@ -14,13 +14,15 @@
  *   GET /proofs/consistency?old=N[&new=M]   consistency proof (docs/proofs.md)
  *   GET /devices/{id}                  a device's journey (JSON, with receipts)
  *   GET /devices/{id}/tree             the tree under a rack or blade
- *   GET /devices/{id}/passport         the device passport (CBOR)
+ *   GET /devices/{id}/passport         the device passport (CBOR);
+ *                                      ?witnessed=1: against a cosigned checkpoint
  *   GET /fleet[?state=S]               fleet compliance
  *   GET /findings[?status=&tag=&device=&rule=]
  *   GET /metrics, GET /healthz
  */
 #include "server_int.h"
 
+#include <cbor.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,30 @@ static int witnessed_arg(struct MHD_Connection *c)
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
+/* 503 "Not yet witnessed" with Retry-After: 1 */
+static enum MHD_Result not_yet_witnessed(wb_server *s, struct MHD_Connection *c,
+                                         const char *why)
+{
+    struct MHD_Response *resp;
+    uint8_t *body;
+    size_t blen;
+    enum MHD_Result ret;
+    if (wb_cbor_problem(&body, &blen, "Not yet witnessed", why, 0) != 0)
+        return MHD_NO;
+    resp = MHD_create_response_from_buffer(blen, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/concise-problem-details+cbor");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    srv_count_status(s, MHD_HTTP_SERVICE_UNAVAILABLE);
+    ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const char *url)
 {
     uint8_t id[32], *out = NULL;
@@ -121,27 +147,8 @@ static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const c
                            "this log has no witnesses configured ([witness] policy)");
         rc = srv_witnesses_receipt(s->witnesses, id, suffix[0] != '\0', &out, &len, why,
                                    sizeof(why));
-        if (rc == 2) {
-            /* registered, but no witness cosigned a tree holding it yet */
-            struct MHD_Response *resp;
-            uint8_t *body;
-            size_t blen;
-            enum MHD_Result ret;
-            if (wb_cbor_problem(&body, &blen, "Not yet witnessed", why, 0) != 0)
-                return MHD_NO;
-            resp = MHD_create_response_from_buffer(blen, body, MHD_RESPMEM_MUST_FREE);
-            if (!resp) {
-                free(body);
-                return MHD_NO;
-            }
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    "application/concise-problem-details+cbor");
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-            srv_count_status(s, MHD_HTTP_SERVICE_UNAVAILABLE);
-            ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
-            MHD_destroy_response(resp);
-            return ret;
-        }
+        if (rc == 2) /* registered, but no witness cosigned a tree holding it yet */
+            return not_yet_witnessed(s, c, why);
     } else if (strcmp(suffix, "/statement") == 0) {
         rc = wb_service_transparent(s->svc, id, &out, &len);
     } else if (suffix[0] == '\0') {
@@ -166,6 +173,47 @@ static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const c
     if (rc)
         return lib_error(s, c, rc);
     return respond(s, c, MHD_HTTP_OK, "application/cose", out, len, "no-cache");
+}
+
+/*
+ * the transparency configuration with the server's own resources added: the
+ * service (the library) knows the log, the server knows its witnesses
+ */
+static int get_configuration(wb_server *s, uint8_t **out, size_t *len)
+{
+    struct cbor_load_result res;
+    cbor_item_t *from, *to;
+    unsigned char *buf = NULL;
+    size_t cap = 0, n;
+    int rc = wb_service_configuration(s->svc, out, len);
+    if (rc || !s->witnesses)
+        return rc;
+    /* our own encoding: one definite map of text pairs */
+    from = cbor_load(*out, *len, &res);
+    if (!from || !cbor_isa_map(from)) {
+        if (from)
+            cbor_decref(&from);
+        return wb_error_set(WB_E_INTERNAL, "transparency configuration: not a CBOR map");
+    }
+    to = cbor_new_definite_map(cbor_map_size(from) + 1);
+    for (size_t i = 0; to && i < cbor_map_size(from); i++)
+        cbor_map_add(to, cbor_map_handle(from)[i]); /* shares the items (incref) */
+    if (to) {
+        struct cbor_pair w = {cbor_move(cbor_build_string("witnesses")),
+                              cbor_move(cbor_build_string("/witnesses"))};
+        cbor_map_add(to, w);
+    }
+    n = to ? cbor_serialize_alloc(to, &buf, &cap) : 0;
+    cbor_decref(&from);
+    if (to)
+        cbor_decref(&to);
+    free(*out);
+    *out = NULL;
+    if (n == 0)
+        return wb_error_set(WB_E_NOMEM, "out of memory encoding the configuration");
+    *out = buf;
+    *len = n;
+    return 0;
 }
 
 static enum MHD_Result get_consistency(wb_server *s, struct MHD_Connection *c)
@@ -246,9 +294,19 @@ static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const 
     memcpy(id, p, n);
     id[n] = '\0';
     if (strcmp(suffix, "/passport") == 0) {
-        uint8_t *pp;
-        size_t len;
-        rc = wb_passport_build(&pp, &len, s->svc, id);
+        uint8_t *pp = NULL;
+        size_t len = 0;
+        if (witnessed_arg(c)) {
+            char why[300] = "";
+            if (!s->witnesses)
+                return problem(s, c, MHD_HTTP_NOT_FOUND, "No witnesses",
+                               "this log has no witnesses configured ([witness] policy)");
+            rc = srv_witnesses_passport(s->witnesses, id, &pp, &len, why, sizeof(why));
+            if (rc == 2)
+                return not_yet_witnessed(s, c, why);
+        } else {
+            rc = wb_passport_build(&pp, &len, s->svc, id);
+        }
         if (rc)
             return lib_error(s, c, rc);
         return respond(s, c, MHD_HTTP_OK, "application/cbor", pp, len, "no-store");
@@ -476,7 +534,7 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
         return respond(s, c, MHD_HTTP_OK, "application/cbor", out, len, "max-age=3600");
     }
     if (strcmp(url, "/.well-known/transparency-configuration") == 0) {
-        rc = wb_service_configuration(s->svc, &out, &len);
+        rc = get_configuration(s, &out, &len);
         if (rc)
             return lib_error(s, c, rc);
         return respond(s, c, MHD_HTTP_OK, "application/cbor", out, len, "max-age=3600");

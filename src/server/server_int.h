@@ -88,6 +88,14 @@ int srv_witnesses_proof(srv_witnesses *ws, char **text, size_t *len);
  */
 int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement,
                           uint8_t **out, size_t *len, char *why, size_t cap);
+/*
+ * the passport of device (GET /devices/{id}/passport?witnessed=1) made
+ * against the newest quorum-cosigned checkpoint, which it carries with its
+ * cosignatures. 2: there is none yet, or it does not hold every entry about
+ * the device (why says so); WB_E_NOTFOUND.
+ */
+int srv_witnesses_passport(srv_witnesses *ws, const char *device, uint8_t **out, size_t *len,
+                           char *why, size_t cap);
 /* GET /witnesses */
 json_t *srv_witnesses_json(srv_witnesses *ws);
 /* the /metrics lines */

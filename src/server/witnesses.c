@@ -21,7 +21,9 @@
  *                     cosigned ("" if it did not), witnessed.size that size
  * GET /checkpoint is the newest checkpoint with every cosignature gathered
  * for it; a witnessed receipt (?witnessed=1) is made against the newest
- * quorum-cosigned checkpoint that holds its entry.
+ * quorum-cosigned checkpoint that holds its entry, and a witnessed passport
+ * against the newest quorum-cosigned checkpoint, which must hold every entry
+ * about the device.
  */
 #include "server_int.h"
 
@@ -34,6 +36,7 @@
 
 #include "waybill/error.h"
 #include "waybill/log.h"
+#include "waybill/passport.h"
 #include "waybill/util.h"
 #include "waybill/witness.h"
 #include "waybill/witnessed.h"
@@ -597,17 +600,36 @@ int srv_witnesses_proof(srv_witnesses *ws, char **text, size_t *len)
     return rc;
 }
 
+/* the signed checkpoint of size with the cosignatures gathered for it (malloc'd) */
+static int cosigned_checkpoint(srv_witnesses *ws, uint64_t size, char **out, size_t *len)
+{
+    char *note = NULL;
+    size_t nlen = 0;
+    uint8_t *full = NULL;
+    wb_buf b;
+    int rc = checkpoint_at(ws, size, &note, &nlen);
+    if (rc)
+        return rc;
+    wb_buf_init(&b, WB_NOTE_MAX);
+    wb_buf_add(&b, note, nlen);
+    pthread_mutex_lock(&ws->mu);
+    add_cosigs(ws, size, &b);
+    pthread_mutex_unlock(&ws->mu);
+    rc = wb_buf_finish(&b, &full, len); /* NUL-terminated past len */
+    if (rc == 0)
+        *out = (char *)full;
+    free(note);
+    return rc;
+}
+
 int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement,
                           uint8_t **out, size_t *len, char *why, size_t cap)
 {
     uint8_t *receipt = NULL, *ts = NULL, *reg = NULL, *wrec = NULL;
-    size_t rlen = 0, tslen = 0, reglen = 0, wlen = 0, nreceipts = 0, ncos;
+    size_t rlen = 0, tslen = 0, reglen = 0, wlen = 0, nreceipts = 0;
     wb_cose_bytes *receipts = NULL;
     uint64_t index = 0, size = 0;
-    char *note = NULL;
-    size_t nlen = 0;
-    wb_buf b;
-    uint8_t *full = NULL;
+    char *full = NULL;
     size_t flen = 0;
     int rc = wb_service_receipt(ws->svc, id, &receipt, &rlen, &index);
     free(receipt);
@@ -628,16 +650,7 @@ int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement
                  (unsigned long long)index);
         return 2;
     }
-    rc = checkpoint_at(ws, size, &note, &nlen);
-    if (rc == 0) {
-        wb_buf_init(&b, WB_NOTE_MAX);
-        wb_buf_add(&b, note, nlen);
-        pthread_mutex_lock(&ws->mu);
-        ncos = add_cosigs(ws, size, &b);
-        pthread_mutex_unlock(&ws->mu);
-        (void)ncos;
-        rc = wb_buf_finish(&b, &full, &flen);
-    }
+    rc = cosigned_checkpoint(ws, size, &full, &flen);
     if (rc == 0)
         rc = wb_service_transparent_at(ws->svc, index, size, &ts, &tslen);
     if (rc == 0)
@@ -648,7 +661,7 @@ int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement
     /* the receipt is made against the witnessed tree itself: the proof is empty */
     if (rc == 0)
         rc = wb_receipt_witnessed_attach(&wrec, &wlen, receipts[0].ptr, receipts[0].len,
-                                         (const char *)full, flen, size, size, NULL, 0);
+                                         full, flen, size, size, NULL, 0);
     if (rc == 0 && statement) {
         wb_cose_bytes one = {wrec, wlen};
         rc = wb_scitt_transparent_statement(out, len, reg, reglen, &one, 1);
@@ -659,10 +672,35 @@ int srv_witnesses_receipt(srv_witnesses *ws, const uint8_t id[32], int statement
     }
     free(wrec);
     free(full);
-    free(note);
     free(ts);
     free(reg);
     wb_scitt_receipts_free(receipts, nreceipts);
+    return rc;
+}
+
+int srv_witnesses_passport(srv_witnesses *ws, const char *device, uint8_t **out, size_t *len,
+                           char *why, size_t cap)
+{
+    char *note = NULL;
+    size_t nlen = 0;
+    uint64_t size;
+    int rc;
+    pthread_mutex_lock(&ws->mu);
+    size = ws->qsize;
+    pthread_mutex_unlock(&ws->mu);
+    if (size == 0) {
+        snprintf(why, cap, "no checkpoint has been cosigned by a quorum of the witnesses yet");
+        return 2;
+    }
+    rc = cosigned_checkpoint(ws, size, &note, &nlen);
+    if (rc == 0)
+        rc = wb_passport_build_at(out, len, ws->svc, device, note, nlen);
+    if (rc == 1) {
+        snprintf(why, cap, "%s (the newest checkpoint a quorum of witnesses cosigned)",
+                 wb_error_message());
+        rc = 2;
+    }
+    free(note);
     return rc;
 }
 

@@ -363,6 +363,13 @@ static void test_read_api(void **state)
     wbt_get(&r, f->url, "/.well-known/transparency-configuration");
     assert_int_equal(r.status, 200);
     assert_non_null(memmem(r.body, r.len, "localhost/waybill-dev", 21));
+    assert_null(memmem(r.body, r.len, "witnesses", 9)); /* no [witness] */
+    wb_http_response_cleanup(&r);
+    /* no witnesses: no witnessed passport */
+    wbt_get(&r, f->url, "/devices/00000000000000000000000000000000000000000000000000000000000000aa"
+                        "/passport?witnessed=1");
+    assert_int_equal(r.status, 404);
+    assert_non_null(memmem(r.body, r.len, "No witnesses", 12));
     wb_http_response_cleanup(&r);
     wbt_get(&r, f->url, "/entries/0000000000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(r.status, 404);

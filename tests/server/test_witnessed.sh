@@ -16,6 +16,11 @@
 #   - one witness stopped: the log still registers and answers, /checkpoint
 #     carries two cosignatures, /witnesses shows it unreachable, the 2-of-3
 #     policy passes and a 3-of-3 policy fails naming the missing witness;
+#   - device passports (a small simulated fleet on the same log): one
+#     exported --witnessed passes `waybill verify --passport --witness-policy`
+#     at 2 of 3 (and a verifier without a policy still accepts it), a plain
+#     one is refused with a clear message, 3 of 3 fails naming the witness
+#     that is down; the transparency configuration names /witnesses;
 #   - a bad policy file stops the server at start-up with a clear error.
 set -u
 WB=${WB_BIN:?WB_BIN must name the waybill binary}
@@ -109,6 +114,8 @@ listen = 127.0.0.1:0
 port_file = svc.port
 [batch]
 durability = normal
+[governance]
+admin_keys = admin.key
 [witness]
 policy = policy
 timeout_ms = 2000
@@ -213,6 +220,31 @@ expect 1 "$WB" verify "$T/g.wit" --service-key "$T/keys.cbor" --witness-policy "
 says "2 of the 3"
 says "w3"
 expect 1 "$WB" log verify checkpoint "$T/cp8" --key "$T/svc/log.pub" --witness-policy "$T/policy3"
+
+# ---- device passports against the cosigned checkpoint (w3 still down) ----
+curl -s "$URL/.well-known/transparency-configuration" | grep -a -q '/witnesses' ||
+    fail "the transparency configuration does not name /witnesses"
+expect 0 "$WB" sim --url "$URL" --admin-key "$T/admin.key" --dir "$T/fleet" --racks 1 \
+    --blades 1 --parts 3 --until received --json
+BLADE=$(sed -n 's/.*"sample_blade": "\([0-9a-f]*\)".*/\1/p' "$T/out")
+[ -n "$BLADE" ] || fail "no sample blade from the simulator"
+expect 0 "$WB" device export "$BLADE" --url "$URL" --out "$T/blade.wpp" --witnessed --wait 20
+expect 0 "$WB" verify --passport "$T/blade.wpp" --service-key "$T/keys.cbor" \
+    --witness-policy "$T/policy"
+says "witnessed: OK: checkpoint cosigned by 2 of the policy's 3 witnesses (quorum 2)"
+says "passport: every claim verified"
+# the cosignature lines do not get in the way of a verifier without a policy
+expect 0 "$WB" verify --passport "$T/blade.wpp" --log-key "$T/svc/log.pub"
+# a plain passport: refused with the policy, saying how to get a witnessed one
+expect 0 "$WB" device export "$BLADE" --url "$URL" --out "$T/blade.pp"
+expect 1 "$WB" verify --passport "$T/blade.pp" --service-key "$T/keys.cbor" \
+    --witness-policy "$T/policy-nolog" --log-key "$T/svc/log.pub"
+says "witnessed: FAILED: checkpoint has 0 of the 2 witness cosignatures"
+says "device export --witnessed"
+# all three asked for, one down: refused, naming it
+expect 1 "$WB" verify --passport "$T/blade.wpp" --witness-policy "$T/policy3" --json
+says '"ok": false'
+says "w3 (missing)"
 
 # ---- bad policies stop the server at start-up, clearly ----
 stop "$SERVER"

@@ -4,16 +4,19 @@
  * that verify; the tree shows what is expected and attested per slot; the
  * compliance counts match the simulator's; findings filter by tag and
  * device; a passport exported over HTTP verifies offline with pinned keys,
- * and fails, naming the entry, when a byte of it changes or a key is wrong.
+ * and fails, naming the entry, when a byte of it changes or a key is wrong;
+ * with a witness policy it needs its checkpoint cosigned.
  */
 #include "sim_test_util.h"
 
+#include <cbor.h>
 #include <jansson.h>
 
 #include "waybill/note.h"
 #include "waybill/passport.h"
 #include "waybill/query.h"
 #include "waybill/util.h"
+#include "waybill/witness.h"
 
 static simfix fx;
 static wb_sim_report rep;
@@ -191,6 +194,91 @@ static void test_fleet_and_findings(void **state)
     json_decref(list);
 }
 
+/* a copy of passport pp whose checkpoint also carries wit's cosignature */
+static void cosign_passport(uint8_t **out, size_t *olen, const uint8_t *pp, size_t len,
+                            const wb_note_key *wit, const char *logkey)
+{
+    struct cbor_load_result res;
+    cbor_item_t *root = cbor_load(pp, len, &res), *copy;
+    wb_note_key *vk;
+    wb_note note;
+    char *line, *cp = NULL, *signed_cp;
+    size_t line_len, cap = 0;
+    assert_non_null(root);
+    copy = cbor_new_definite_map(cbor_map_size(root));
+    assert_int_equal(wb_note_verifier_parse(&vk, logkey, strlen(logkey)), 0);
+    for (size_t i = 0; i < cbor_map_size(root); i++) {
+        struct cbor_pair p = cbor_map_handle(root)[i];
+        if (cbor_string_length(p.key) == 10 &&
+            memcmp(cbor_string_handle(p.key), "checkpoint", 10) == 0) {
+            cp = strndup((const char *)cbor_string_handle(p.value),
+                         cbor_string_length(p.value));
+            assert_int_equal(wb_note_open(&note, cp, strlen(cp), &vk, 1), 0);
+            assert_int_equal(wb_cosig_sign(&line, &line_len, wit, note.text, note.text_len,
+                                           1700000000u),
+                             0);
+            wb_note_cleanup(&note);
+            assert_true(asprintf(&signed_cp, "%s%s", cp, line) > 0);
+            p.value = cbor_move(cbor_build_string(signed_cp));
+            free(line);
+            free(signed_cp);
+            free(cp);
+        }
+        cbor_map_add(copy, p); /* increfs both */
+    }
+    *olen = cbor_serialize_alloc(copy, out, &cap);
+    assert_true(*olen > 0);
+    cbor_decref(&copy);
+    cbor_decref(&root);
+    wb_note_key_free(vk);
+}
+
+/* with a witness policy: a plain passport is refused, a cosigned one passes */
+static void check_witnessed(wb_passport_trust *trust, const uint8_t *pp, size_t len,
+                            const char *logkey)
+{
+    wb_note_key *wit;
+    wb_witness_policy policy;
+    char *vs, text[1024];
+    uint8_t *cosigned;
+    size_t clen;
+    json_t *report, *w;
+    assert_int_equal(wb_cosig_key_generate(&wit, "wit.test/w1"), 0);
+    assert_int_equal(wb_note_verifier_string(&vs, wit), 0);
+    snprintf(text, sizeof(text), "log %s\nwitness w1 %s\nquorum 1\n", logkey, vs);
+    assert_int_equal(wb_witness_policy_parse(&policy, text, strlen(text)), 0);
+    trust->witness_policy = &policy;
+
+    assert_int_equal(wb_passport_verify(&report, pp, len, trust), WB_E_VERIFY);
+    assert_non_null(strstr(wb_error_message(), "not witnessed"));
+    assert_non_null(strstr(wb_error_message(), "w1 (missing)"));
+    w = json_object_get(report, "witnessed");
+    assert_true(json_is_false(json_object_get(w, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(w, "cosignatures")), 0);
+    json_decref(report);
+
+    cosign_passport(&cosigned, &clen, pp, len, wit, logkey);
+    trust->log_key = NULL; /* the policy's log line pins it */
+    if (wb_passport_verify(&report, cosigned, clen, trust) != 0)
+        fail_msg("witnessed passport: %s", wb_error_message());
+    w = json_object_get(report, "witnessed");
+    assert_true(json_is_true(json_object_get(w, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(w, "cosignatures")), 1);
+    assert_string_equal(json_string_value(json_object_get(report, "log_key")),
+                        "pinned by the witness policy");
+    json_decref(report);
+    /* and without the policy, the cosignature is simply not looked at */
+    trust->witness_policy = NULL;
+    trust->log_key = logkey;
+    assert_int_equal(wb_passport_verify(&report, cosigned, clen, trust), 0);
+    json_decref(report);
+
+    free(cosigned);
+    free(vs);
+    wb_witness_policy_cleanup(&policy);
+    wb_note_key_free(wit);
+}
+
 static void test_passport(void **state)
 {
     char path[256];
@@ -244,6 +332,7 @@ static void test_passport(void **state)
     json_decref(report);
     trust.admin_key_files = NULL;
     trust.nadmin = 0;
+    check_witnessed(&trust, r.body, r.len, logkey);
 
     /* one changed byte anywhere in the statements: verification fails and
      * the report names the entry */

@@ -8,6 +8,8 @@
  *     "service_keys": bstr,             COSE Key Set of the receipt key
  *     "log_key": tstr,                  the log's signed-note verifier key
  *     "checkpoint": tstr,               a signed checkpoint of size S, root R
+ *                                       (a witnessed passport: with the
+ *                                       witnesses' cosignature lines)
  *     "entries": [ { "index": uint, "statement": bstr }, ... ] }
  * Every statement is a transparent statement whose receipt was made against
  * the tree of size S: verifying it recomputes R, so all claims hang off the
@@ -37,13 +39,19 @@ static void map_put(cbor_item_t *map, const char *key, cbor_item_t *value)
     cbor_map_add(map, p);
 }
 
-int wb_passport_build(uint8_t **out, size_t *len, wb_service *svc, const char *device)
+/*
+ * the passport against checkpoint (a signed note of cp_len bytes), or, when
+ * it is NULL, against the service's newest checkpoint, leaving out what was
+ * committed after it
+ */
+static int build(uint8_t **out, size_t *len, wb_service *svc, const char *device,
+                 const char *checkpoint, size_t cp_len)
 {
     wb_store *store;
     uint64_t *idx = NULL;
     size_t n = 0, klen;
     char *note = NULL, *logkey = NULL;
-    size_t note_len;
+    size_t note_len = 0;
     uint8_t *keys = NULL;
     wb_checkpoint cp;
     wb_note_key *vk = NULL;
@@ -58,14 +66,29 @@ int wb_passport_build(uint8_t **out, size_t *len, wb_service *svc, const char *d
         rc = wb_query_passport_entries(&idx, &n, store, device);
     if (rc == 0 && n == 0)
         rc = wb_error_set(WB_E_NOTFOUND, "the ledger has no entry about device %s", device);
-    if (rc == 0)
+    if (rc == 0 && checkpoint) {
+        if (cp_len > WB_NOTE_MAX || memchr(checkpoint, '\0', cp_len))
+            rc = wb_error_set(WB_E_INVALID, "passport: not a signed checkpoint");
+        else if (!(note = strndup(checkpoint, cp_len)))
+            rc = wb_error_set(WB_E_NOMEM, "out of memory");
+        note_len = cp_len;
+    } else if (rc == 0) {
         rc = wb_service_checkpoint(svc, &note, &note_len);
+    }
     if (rc == 0)
         rc = wb_service_log_key(svc, &logkey);
     if (rc == 0)
         rc = wb_note_verifier_parse(&vk, logkey, strlen(logkey));
-    if (rc == 0)
-        rc = wb_checkpoint_open(&cp, note, note_len, vk);
+    if (rc == 0 && (rc = wb_checkpoint_open(&cp, note, note_len, vk)) != 0)
+        rc = wb_error_prefix(rc, "passport checkpoint");
+    /* a given checkpoint must hold them all: the caller asked for that one */
+    for (size_t i = 0; rc == 0 && checkpoint && i < n; i++)
+        if (idx[i] >= cp.size) {
+            (void)wb_error_set(WB_E_RANGE, "entry %llu about device %s is not yet in the "
+                               "checkpoint of %llu entries", (unsigned long long)idx[i],
+                               device, (unsigned long long)cp.size);
+            rc = 1;
+        }
     if (rc == 0)
         rc = wb_service_keys(svc, &keys, &klen);
     if (rc)
@@ -118,6 +141,19 @@ out:
     free(logkey);
     free(keys);
     return rc;
+}
+
+int wb_passport_build(uint8_t **out, size_t *len, wb_service *svc, const char *device)
+{
+    return build(out, len, svc, device, NULL, 0);
+}
+
+int wb_passport_build_at(uint8_t **out, size_t *len, wb_service *svc, const char *device,
+                         const char *checkpoint, size_t cp_len)
+{
+    if (!checkpoint)
+        return wb_error_set(WB_E_INVALID, "passport: no checkpoint given");
+    return build(out, len, svc, device, checkpoint, cp_len);
 }
 
 /* ---- verifying ---- */
@@ -307,7 +343,9 @@ int wb_passport_verify(json_t **report_out, const uint8_t *data, size_t len,
     wb_checkpoint cp;
     trust_set t;
     json_t *report = json_object(), *list = json_array();
-    int rc = 0, failed = 0, manifested = 0;
+    const wb_witness_policy *policy = trust ? trust->witness_policy : NULL;
+    char witness_why[768] = "";
+    int rc = 0, failed = 0, manifested = 0, claims_failed = 0;
     size_t n;
     wb_fleet_entry *decoded = NULL;
 
@@ -340,11 +378,15 @@ int wb_passport_verify(json_t **report_out, const uint8_t *data, size_t len,
     json_object_set_new(report, "service", json_string(service));
     /* the checkpoint: everything hangs off its root */
     {
-        const char *k = trust && trust->log_key ? trust->log_key : logkey;
-        json_object_set_new(report, "log_key", json_string(trust && trust->log_key
-                                                               ? "pinned"
-                                                               : "taken from the passport "
-                                                                 "(pin it with --log-key)"));
+        const char *k = logkey, *from = "taken from the passport (pin it with --log-key)";
+        if (trust && trust->log_key) {
+            k = trust->log_key;
+            from = "pinned";
+        } else if (policy && policy->log_vkey) {
+            k = policy->log_vkey;
+            from = "pinned by the witness policy";
+        }
+        json_object_set_new(report, "log_key", json_string(from));
         rc = wb_note_verifier_parse(&vk, k, strlen(k));
         if (rc == 0)
             rc = wb_checkpoint_open(&cp, note, strlen(note), vk);
@@ -353,6 +395,26 @@ int wb_passport_verify(json_t **report_out, const uint8_t *data, size_t len,
             goto out;
         }
         json_object_set_new(report, "tree_size", json_integer((json_int_t)cp.size));
+    }
+    /* its witnesses: the log showed this very tree to them */
+    if (policy) {
+        size_t ncos = 0;
+        json_t *w = json_object();
+        if (wb_witness_policy_check(policy, note, strlen(note), vk, &ncos) != 0) {
+            snprintf(witness_why, sizeof(witness_why), "%s%s", wb_error_message(),
+                     ncos == 0 ? " (a plain passport? export a witnessed one with "
+                                 "'waybill device export --witnessed')"
+                               : "");
+            json_object_set_new(w, "ok", json_false());
+            json_object_set_new(w, "failed", json_string(witness_why));
+            failed = 1;
+        } else {
+            json_object_set_new(w, "ok", json_true());
+        }
+        json_object_set_new(w, "cosignatures", json_integer((json_int_t)ncos));
+        json_object_set_new(w, "quorum", json_integer((json_int_t)policy->quorum));
+        json_object_set_new(w, "witnesses", json_integer((json_int_t)policy->nwitness));
+        json_object_set_new(report, "witnessed", w);
     }
     rc = load_trust(&t, root, trust, report);
     if (rc)
@@ -440,12 +502,21 @@ int wb_passport_verify(json_t **report_out, const uint8_t *data, size_t len,
     } else {
         json_object_set_new(report, "manifest", json_string("ok"));
     }
+    claims_failed = !manifested; /* a failure besides the witnesses' */
+    for (size_t i = 0; !claims_failed && i < json_array_size(list); i++)
+        claims_failed = json_is_false(json_object_get(json_array_get(list, i), "ok"));
     json_object_set_new(report, "entries", list);
     list = NULL;
     json_object_set_new(report, "verified", json_boolean(!failed));
-    rc = failed ? wb_error_set(WB_E_VERIFY, "passport of %s: some claims did not verify "
-                               "(see the report)", device)
-                : 0;
+    if (witness_why[0])
+        rc = wb_error_set(WB_E_VERIFY, "passport of %s: its checkpoint is not witnessed: "
+                          "%s%s", device, witness_why,
+                          claims_failed ? "; and some claims did not verify (see the report)"
+                                        : "");
+    else
+        rc = failed ? wb_error_set(WB_E_VERIFY, "passport of %s: some claims did not verify "
+                                   "(see the report)", device)
+                    : 0;
 out:
     if (decoded) {
         for (size_t i = 0; root && entries && i < cbor_array_size(entries); i++)
