@@ -313,19 +313,8 @@ static int check_issuer(const uint8_t *stmt, size_t len, const char *issuer_key,
 /* a note verifier key: the string itself or a file holding it */
 static int load_note_key(wb_note_key **out, const char *arg, const char *what)
 {
-    uint8_t *data = NULL;
-    size_t len;
-    int rc;
-    if (strchr(arg, '+') && wb_note_verifier_parse(out, arg, strlen(arg)) == 0)
-        return 0;
-    rc = wb_file_read(arg, 4096, &data, &len);
-    if (rc)
-        return wb_error_prefix(rc, "%s", what);
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-        len--;
-    rc = wb_note_verifier_parse(out, (const char *)data, len);
-    free(data);
-    return rc ? wb_error_prefix(rc, "%s %s", what, arg) : 0;
+    int rc = wb_note_verifier_load(out, arg);
+    return rc ? wb_error_prefix(rc, "%s", what) : 0;
 }
 
 /* --witness-policy: the policy and the log key it is checked with */
@@ -347,21 +336,6 @@ static int load_witness_policy(wb_witness_policy *p, wb_note_key **log_key,
     return rc;
 }
 
-/* the log key of --log-key: the key itself or a file holding it */
-static int read_log_key(wb_note_key **out, const char *s)
-{
-    uint8_t *k;
-    size_t kl;
-    int rc;
-    if (wb_file_read(s, 4096, &k, &kl) != 0)
-        return wb_note_verifier_parse(out, s, strlen(s));
-    while (kl > 0 && (k[kl - 1] == '\n' || k[kl - 1] == '\r'))
-        kl--;
-    rc = wb_note_verifier_parse(out, (const char *)k, kl);
-    free(k);
-    return rc;
-}
-
 /* --fork: a fork proof from `waybill audit` */
 static int verify_fork(const cli_args *a, const char *path, const char *logkey_s)
 {
@@ -374,8 +348,8 @@ static int verify_fork(const cli_args *a, const char *path, const char *logkey_s
     if (a->npos != 0)
         return cli_usage_error(&wb_cmd_verify, "--fork FILE takes no other file");
     rc = wb_file_read(path, WB_FORK_PROOF_MAX, &data, &len);
-    if (rc == 0 && logkey_s && (rc = read_log_key(&key, logkey_s)) != 0)
-        rc = wb_error_prefix(rc, "--log-key");
+    if (rc == 0 && logkey_s)
+        rc = load_note_key(&key, logkey_s, "--log-key");
     if (rc == 0)
         rc = wb_fork_proof_verify((const char *)data, len, key, key ? NULL : &file_key, &sa,
                                   &sb);
