@@ -100,7 +100,11 @@ typedef struct {
 /* ---- service configuration ---- */
 typedef struct {
     char *name;              /* service name: log origin and receipt iss */
-    char *data_dir;          /* the log directory (see log.h) */
+    char *data_dir;          /* the log directory (see log.h): keys, and the
+                                SQLite store unless database is set */
+    char *database;          /* PostgreSQL conninfo of the store, or NULL for
+                                SQLite in data_dir; every thread's log handle
+                                then has its own connection */
     char *receipt_key_file;  /* PEM private key that signs receipts */
     int dev;                 /* development mode (see docs/configuration.md) */
     size_t batch_max;        /* entries per batch */

@@ -14,9 +14,10 @@
  *   - an index from entry id (32 bytes: SHA-256 of the entry) to its
  *     position, so the same statement is never logged twice.
  *
- * The SQLite backend (store_sqlite.c) is the embedded default. A PostgreSQL
- * backend implements the same operations table; nothing above this layer
- * knows which one it talks to.
+ * The SQLite backend (store_sqlite.c) is the embedded default; the
+ * PostgreSQL backend (store_pg.c) lets several processes on several machines
+ * share one store. Both implement the same operations table; nothing above
+ * this layer knows which one it talks to.
  */
 #ifndef WAYBILL_STORE_H
 #define WAYBILL_STORE_H
@@ -123,6 +124,30 @@ typedef struct {
  */
 int wb_store_open_sqlite(wb_store **out, const char *path,
                          const wb_store_options *opt);
+
+/*
+ * wb_store_open_postgres connects to the PostgreSQL database named by
+ * conninfo (a libpq connection string: "postgresql://user@host:port/db" or
+ * "host=... port=... dbname=...") and opens the store in it, or with
+ * opt->create creates its tables: WB_E_NOTFOUND if the database holds no
+ * store and create is 0, WB_E_EXISTS if it holds one and create is 1,
+ * WB_E_STORE if the server cannot be reached. The database must sort text
+ * bytewise (LC_COLLATE C or C.UTF-8), as SQLite does. opt->sync_normal sets
+ * synchronous_commit = off; busy_timeout_ms is the lock_timeout (default
+ * 10 s). One connection per handle, which belongs to one thread at a time.
+ */
+int wb_store_open_postgres(wb_store **out, const char *conninfo,
+                           const wb_store_options *opt);
+
+/*
+ * PostgreSQL advisory locks (two-key form: namespace, object). Every
+ * wb_store_begin on PostgreSQL takes (WB_PG_LOCK_NAMESPACE, WB_PG_LOCK_WRITER)
+ * for the transaction, the counterpart of SQLite's BEGIN IMMEDIATE: writers
+ * on every node are serialised. Other objects in the namespace are free for
+ * other uses (such as a session-level sequencer lock).
+ */
+#define WB_PG_LOCK_NAMESPACE 2004443697 /* "wyb1" */
+#define WB_PG_LOCK_WRITER 1
 
 /* ---- thin dispatchers, so callers read wb_store_put_blob(s, ...) ---- */
 /* WB_E_NOTFOUND if no such blob */
