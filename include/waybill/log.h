@@ -6,6 +6,8 @@
  *   DIR/waybill.db   the store (SQLite): tiles, entry bundles, state
  *   DIR/log.key      the signer key, "PRIVATE+KEY+<origin>+<id>+<key>", 0600
  *   DIR/log.pub      the verifier key, "<origin>+<id>+<key>"
+ * or, with wb_log_init_store / wb_log_open_store, its keys in a directory
+ * and its store anywhere (a PostgreSQL database shared by several nodes).
  *
  * wb_log_append integrates a batch of entries: it computes their leaf
  * hashes, extends the tiles, appends to the entry bundles and writes those,
@@ -59,6 +61,23 @@ int wb_log_init(const char *dir, const char *origin);
 
 /* wb_log_open opens an existing log; the signer key is loaded if present. */
 int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt);
+
+/*
+ * wb_log_init_store makes a new log in store (borrowed; opened with
+ * create), with its keys in key_dir: key_dir/log.key and log.pub are used
+ * if both exist (their key must be named origin), made (with key_dir) if
+ * neither does; one without the other is WB_E_EXISTS. WB_E_EXISTS too if
+ * the store already holds a log. On failure keys made here are removed.
+ */
+int wb_log_init_store(const char *key_dir, wb_store *store, const char *origin);
+/*
+ * wb_log_open_store opens the log in store with its keys in key_dir
+ * (log.pub required, log.key loaded if present). The log owns store from
+ * the call on: wb_log_close closes it, and so does a failed open. opt may
+ * be NULL; its options are SQLite's and apply when the store is opened.
+ */
+int wb_log_open_store(wb_log **out, const char *key_dir, wb_store *store,
+                      const wb_log_options *opt);
 void wb_log_close(wb_log *log);
 
 const char *wb_log_origin(const wb_log *log);

@@ -24,7 +24,8 @@ const wb_cli_cmd wb_cmd_serve = {
     .name = "serve",
     .summary = "run the transparency service (HTTP)",
     .usage =
-        "usage: waybill serve --dev DIR [--listen ADDR:PORT] [--port-file FILE]\n"
+        "usage: waybill serve --dev DIR [--database CONNINFO] [--listen ADDR:PORT]\n"
+        "                     [--port-file FILE]\n"
         "       waybill serve --config FILE [--listen ADDR:PORT] [--port-file FILE]\n"
         "\n"
         "Serves the SCITT registration API (POST /entries), receipts, the C2SP\n"
@@ -36,6 +37,9 @@ const wb_cli_cmd wb_cmd_serve = {
         "              x5chain leaf signature verifies (no trust anchor needed) or\n"
         "              whose kid is that of a public key file DIR/issuers/*.pem.\n"
         "              Never use it for real provenance.\n"
+        "--database C  keep the log and the fleet tables in this PostgreSQL database\n"
+        "              (libpq conninfo, e.g. postgresql://waybill@db/waybill), keys\n"
+        "              in DIR; overrides [service] database.\n"
         "--config FILE the INI configuration (docs/configuration.md).\n"
         "--listen A:P  listen address (default 127.0.0.1:8080 or the config's);\n"
         "              port 0 picks a free port.\n"
@@ -50,8 +54,10 @@ const wb_cli_cmd wb_cmd_serve = {
 static int run(int argc, char **argv)
 {
     const char *dev = NULL, *config = NULL, *listen = NULL, *port_file = NULL;
-    cli_opt opts[] = {{"--dev", &dev}, {"--config", &config}, {"--listen", &listen},
-                      {"--port-file", &port_file}};
+    const char *database = NULL;
+    cli_opt opts[] = {{"--dev", &dev},       {"--config", &config},
+                      {"--listen", &listen}, {"--port-file", &port_file},
+                      {"--database", &database}};
     char *pos[1];
     cli_args a;
     wb_server_config cfg;
@@ -59,7 +65,7 @@ static int run(int argc, char **argv)
     sigset_t set;
     int rc, sig = 0;
 
-    rc = cli_parse(&wb_cmd_serve, argc, argv, opts, 4, &a, pos, 0);
+    rc = cli_parse(&wb_cmd_serve, argc, argv, opts, 5, &a, pos, 0);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!dev == !config)
@@ -69,6 +75,10 @@ static int run(int argc, char **argv)
     if (rc == 0 && listen) {
         free(cfg.listen);
         cfg.listen = strdup(listen);
+    }
+    if (rc == 0 && database) {
+        free(cfg.service.database);
+        cfg.service.database = strdup(database);
     }
     if (rc == 0 && port_file) {
         free(cfg.port_file);
@@ -103,8 +113,9 @@ static int run(int argc, char **argv)
         snprintf(addr, sizeof(addr), "%.*s:%u",
                  (int)(colon ? (size_t)(colon - cfg.listen) : strlen(cfg.listen)),
                  cfg.listen, wb_server_port(srv));
-        fprintf(stderr, "waybill serve: '%s' listening on http://%s (data in %s)\n",
-                cfg.service.name, addr, cfg.service.data_dir);
+        fprintf(stderr, "waybill serve: '%s' listening on http://%s (data in %s%s)\n",
+                cfg.service.name, addr, cfg.service.data_dir,
+                cfg.service.database ? ", store in PostgreSQL" : "");
     }
     if (cfg.port_file && (rc = cli_write_port_file(cfg.port_file, wb_server_port(srv))) != 0) {
         wb_server_stop(srv);

@@ -2,7 +2,7 @@
  * config.c: the INI configuration of `waybill serve` (libinih), every key
  * documented with its default in docs/configuration.md.
  *
- *   [service]  name, data_dir, listen, receipt_key, threads, dev,
+ *   [service]  name, data_dir, database, listen, receipt_key, threads, dev,
  *              log_requests, port_file
  *   [batch]    max_entries, interval_ms, register_wait_ms, durability
  *   [limits]   max_body, max_headers, queue_max, connection_limit,
@@ -212,6 +212,8 @@ static int handle(void *user, const char *section, const char *key, const char *
             rc = set_str(&s->name, v);
         else if (!strcmp(key, "data_dir"))
             rc = set_path(x, &s->data_dir, v);
+        else if (!strcmp(key, "database"))
+            rc = set_str(&s->database, v);
         else if (!strcmp(key, "receipt_key"))
             rc = set_path(x, &s->receipt_key_file, v);
         else if (!strcmp(key, "listen"))

@@ -1,11 +1,17 @@
 /*
- * test_log.c: the log over SQLite: init, batch append into tiles and
- * bundles, signed checkpoints, proofs from tiles checked against an
- * independent in-memory model, and refusal of bad input with nothing
- * written.
+ * test_log.c: the log over SQLite and over PostgreSQL: init, batch append
+ * into tiles and bundles, signed checkpoints, proofs from tiles checked
+ * against an independent in-memory model, and refusal of bad input with
+ * nothing written. The group "log/postgres" runs the cases that do not
+ * depend on the log directory's SQLite file on a log in PostgreSQL (keys
+ * in a directory, wb_log_init_store / wb_log_open_store), shows that it
+ * holds byte for byte the tiles, bundles and roots of a SQLite log of the
+ * same entries, and that two handles appending at once serialise.
  */
 #include "wbtest.h"
+#include "wbtest_pg.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +29,11 @@ typedef struct {
     uint8_t (*leaves)[32];
     size_t n, cap;
     uint64_t seed;
+    int pg;               /* the store is in PostgreSQL (conninfo) */
+    char conninfo[700];
 } fixture;
+
+static wbt_pg PG; /* the cluster of the postgres group */
 
 /* RFC 9162 §2.1.1 MTH, straight from the definition */
 static void mth(uint8_t out[32], uint8_t (*leaves)[32], size_t n)
@@ -56,6 +66,46 @@ static int setup(void **state)
     if (wb_log_open(&f->log, f->logdir, &opt) != 0)
         fail_msg("open: %s", wb_error_message());
     f->seed = wbt_seed("log");
+    *state = f;
+    return 0;
+}
+
+/* a new database with an empty store; the log's keys in f->logdir */
+static wb_store *pg_new_store(char *conninfo, size_t cap)
+{
+    wb_store *st;
+    wb_store_options so = {.create = 1, .sync_normal = 1};
+    wbt_pg_createdb(&PG, conninfo, cap);
+    if (wb_store_open_postgres(&st, conninfo, &so) != 0)
+        fail_msg("open: %s", wb_error_message());
+    return st;
+}
+
+static wb_log *pg_open_log(const char *conninfo, const char *keydir)
+{
+    wb_store *st;
+    wb_log *log;
+    wb_store_options so = {.sync_normal = 1};
+    if (wb_store_open_postgres(&st, conninfo, &so) != 0)
+        fail_msg("open store: %s", wb_error_message());
+    if (wb_log_open_store(&log, keydir, st, NULL) != 0)
+        fail_msg("open log: %s", wb_error_message());
+    return log;
+}
+
+static int setup_pg(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    wb_store *st;
+    f->pg = 1;
+    f->dir = wbt_tmpdir("logpg");
+    snprintf(f->logdir, sizeof(f->logdir), "%s/keys", f->dir);
+    st = pg_new_store(f->conninfo, sizeof(f->conninfo));
+    if (wb_log_init_store(f->logdir, st, "example.com/test-log") != 0)
+        fail_msg("init: %s", wb_error_message());
+    wb_store_close(st);
+    f->log = pg_open_log(f->conninfo, f->logdir);
+    f->seed = wbt_seed("logpg");
     *state = f;
     return 0;
 }
@@ -512,6 +562,172 @@ static void test_init_in_place(void **state)
     assert_int_not_equal(system(cmd), 0);
 }
 
+/* ---- PostgreSQL ---- */
+
+/* the same entries in a SQLite log and the PostgreSQL log: same roots,
+ * tiles, bundles and proofs; the PostgreSQL log reopens with all of it */
+static void test_pg_same_as_sqlite(void **state)
+{
+    fixture *f = *state, q;
+    wb_log_options opt = {.sync_normal = 1};
+    size_t batches[] = {1, 255, 2, 300, 700, 1};
+    memset(&q, 0, sizeof(q));
+    snprintf(q.logdir, sizeof(q.logdir), "%s/sqlite", f->dir);
+    assert_int_equal(wb_log_init(q.logdir, "example.com/test-log"), 0);
+    assert_int_equal(wb_log_open(&q.log, q.logdir, &opt), 0);
+    for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+        append_batch(f, batches[b]);
+        append_batch(&q, batches[b]);
+        check_head(f);
+    }
+    wb_log_close(f->log);
+    f->log = pg_open_log(f->conninfo, f->logdir);
+    check_head(f);
+    for (unsigned L = 0; L < 2; L++)
+        for (uint64_t N = 0; wb_tile_width(L, N, f->n) > 0 && N * 256 < f->n; N++) {
+            unsigned w = wb_tile_width(L, N, f->n);
+            uint8_t *a, *b;
+            size_t la, lb;
+            assert_int_equal(wb_log_read_tile(f->log, L, N, w, &a, &la), 0);
+            assert_int_equal(wb_log_read_tile(q.log, L, N, w, &b, &lb), 0);
+            assert_int_equal(la, lb);
+            assert_memory_equal(a, b, la);
+            free(a);
+            free(b);
+            if (L == 0) {
+                assert_int_equal(wb_log_read_bundle(f->log, N, w, &a, &la), 0);
+                assert_int_equal(wb_log_read_bundle(q.log, N, w, &b, &lb), 0);
+                assert_int_equal(la, lb);
+                assert_memory_equal(a, b, la);
+                free(a);
+                free(b);
+            }
+        }
+    for (uint64_t size = 1; size <= f->n; size += 97) {
+        uint8_t pa[WB_MERKLE_MAX_PROOF][32], pb[WB_MERKLE_MAX_PROOF][32], ra[32], rb[32];
+        size_t na, nb;
+        uint64_t idx = wbt_rand(&f->seed) % size;
+        assert_int_equal(wb_log_inclusion_proof(f->log, pa, &na, idx, size), 0);
+        assert_int_equal(wb_log_inclusion_proof(q.log, pb, &nb, idx, size), 0);
+        assert_int_equal(na, nb);
+        assert_memory_equal(pa, pb, na * 32);
+        assert_int_equal(wb_log_consistency_proof(f->log, pa, &na, size, f->n), 0);
+        assert_int_equal(wb_log_consistency_proof(q.log, pb, &nb, size, f->n), 0);
+        assert_int_equal(na, nb);
+        assert_memory_equal(pa, pb, na * 32);
+        assert_int_equal(wb_log_root_at(f->log, ra, size), 0);
+        assert_int_equal(wb_log_root_at(q.log, rb, size), 0);
+        assert_memory_equal(ra, rb, 32);
+    }
+    assert_int_equal(wb_log_check(f->log, NULL), 0);
+    wb_log_close(q.log);
+}
+
+/* init over a store: refuses a store that holds a log, reuses a key pair
+ * found in the key directory, leaves no key behind when it fails */
+static void test_pg_init_store_rules(void **state)
+{
+    fixture *f = *state;
+    char ci[700], dir[4300], path[4400];
+    struct stat sb;
+    wb_store *st;
+    wb_log *l2;
+
+    /* the store holds a log: refused, and no key made in a new directory */
+    assert_int_equal(wb_store_open_postgres(&st, f->conninfo, NULL), 0);
+    snprintf(dir, sizeof(dir), "%s/other-keys", f->dir);
+    assert_int_equal(wb_log_init_store(dir, st, "example.com/test-log"), WB_E_EXISTS);
+    assert_non_null(strstr(wb_error_message(), "refusing"));
+    snprintf(path, sizeof(path), "%s/log.key", dir);
+    assert_int_not_equal(stat(path, &sb), 0);
+    wb_store_close(st);
+    /* a second store with the same keys (nodes that share a key directory) */
+    st = pg_new_store(ci, sizeof(ci));
+    assert_int_equal(wb_log_init_store(f->logdir, st, "example.com/other"), WB_E_INVALID);
+    assert_non_null(strstr(wb_error_message(), "example.com/test-log"));
+    assert_int_equal(wb_log_init_store(f->logdir, st, "example.com/test-log"), 0);
+    wb_store_close(st);
+    l2 = pg_open_log(ci, f->logdir);
+    {
+        char *a, *b;
+        assert_int_equal(wb_note_verifier_string(&a, wb_log_verifier(l2)), 0);
+        assert_int_equal(wb_note_verifier_string(&b, wb_log_verifier(f->log)), 0);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    wb_log_close(l2);
+    /* only one of the two key files: refused */
+    snprintf(path, sizeof(path), "%s/log.pub", dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    wbt_write_file(path, "x\n", 2);
+    st = pg_new_store(ci, sizeof(ci));
+    assert_int_equal(wb_log_init_store(dir, st, "example.com/test-log"), WB_E_EXISTS);
+    wb_store_close(st);
+}
+
+typedef struct {
+    const fixture *f;
+    int id;
+    int rc;
+} appender;
+
+static void *append_thread(void *vctx)
+{
+    appender *a = vctx;
+    wb_log *log = pg_open_log(a->f->conninfo, a->f->logdir);
+    for (int b = 0; b < 10 && a->rc == 0; b++) {
+        uint8_t bufs[20][32];
+        wb_entry e[20];
+        for (int i = 0; i < 20; i++) {
+            snprintf((char *)bufs[i], sizeof(bufs[i]), "writer %d batch %d entry %d", a->id,
+                     b, i);
+            e[i].data = bufs[i];
+            e[i].len = strlen((char *)bufs[i]);
+        }
+        a->rc = wb_log_append(log, e, 20, NULL);
+    }
+    wb_log_close(log);
+    return NULL;
+}
+
+/* four handles (as on four nodes) append at once: the writer lock
+ * serialises them, nothing is lost and the tree is whole */
+static void test_pg_concurrent_appends(void **state)
+{
+    fixture *f = *state;
+    pthread_t th[4];
+    appender a[4];
+    uint64_t size, checked = 0;
+    for (int i = 0; i < 4; i++) {
+        a[i] = (appender){f, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, append_thread, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        if (a[i].rc != 0)
+            fail_msg("writer %d: %s", i, wb_error_message());
+    }
+    assert_int_equal(wb_log_head(f->log, &size, NULL, NULL, NULL), 0);
+    assert_true(size == 4 * 10 * 20);
+    assert_int_equal(wb_log_check(f->log, &checked), 0);
+    assert_true(checked == size);
+}
+
+static int pg_group_setup(void **state)
+{
+    (void)state;
+    wbt_pg_start(&PG, "log");
+    return 0;
+}
+
+static int pg_group_teardown(void **state)
+{
+    (void)state;
+    wbt_pg_stop(&PG);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,5 +742,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_write_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_in_place, setup, teardown),
     };
-    return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_matches_model, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_tiles_and_entries, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_proofs_from_tiles, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_writes_nothing, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_helpers, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_rolls_back, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_same_as_sqlite, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_init_store_rules, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_concurrent_appends, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("log", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("log/postgres", pg_tests, pg_group_setup,
+                                          pg_group_teardown);
+    return failed;
 }

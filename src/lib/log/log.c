@@ -309,15 +309,59 @@ static void remove_build(const char *tmp)
     rmdir(tmp);
 }
 
+/*
+ * writes the first state of a new log into store (which must hold none):
+ * metadata, the signed checkpoint of the empty tree and the state row, in
+ * one transaction. The store is borrowed.
+ */
+static int init_store_state(wb_store *store, wb_note_key *key, const char *verifier_s,
+                            const char *origin, const char *dir)
+{
+    wb_log *log = calloc(1, sizeof(*log));
+    wb_store_state st = {0};
+    int rc;
+
+    if (!log)
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    log->store = store;
+    log->dir = (char *)dir;
+    log->signer = key;
+    memcpy(log->origin, origin, strlen(origin) + 1);
+    rc = wb_store_begin(store);
+    if (rc == 0) {
+        wb_merkle_empty_root(st.root);
+        st.size = 0;
+        rc = sign_checkpoint(log, 0, st.root, &st.checkpoint, &st.checkpoint_len);
+        if (rc == 0)
+            rc = wb_store_put_meta(store, "origin", origin);
+        if (rc == 0)
+            rc = wb_store_put_meta(store, "verifier", verifier_s);
+        if (rc == 0)
+            rc = put_checkpoint(log, &st);
+        if (rc == 0) {
+            rc = wb_store_cas_state(store, WB_STORE_NO_STATE, &st);
+            if (rc == WB_E_CONFLICT)
+                rc = wb_error_set(WB_E_EXISTS, "the store already holds a log; refusing "
+                                  "to overwrite");
+        }
+        if (rc == 0)
+            rc = wb_store_commit(store);
+        else
+            wb_store_rollback(store);
+    }
+    wb_store_state_cleanup(&st);
+    free(log); /* borrowed: store, dir, key */
+    return rc;
+}
+
 /* builds a complete new log in the empty directory tmp */
 static int build_log(const char *tmp, const char *origin)
 {
     char keypath[4096], pubpath[4096], dbpath[4096];
     char *signer_s = NULL, *verifier_s = NULL;
     wb_note_key *key = NULL;
-    wb_log *log = NULL;
     wb_store_options sopt = {.create = 1};
-    wb_store_state st = {0};
+    wb_store *s = NULL;
     int rc;
 
     if ((rc = join_path(keypath, sizeof(keypath), tmp, KEY_FILE)) ||
@@ -341,48 +385,119 @@ static int build_log(const char *tmp, const char *origin)
         rc = wb_file_write_new(pubpath, verifier_s, n + 1, 0644);
         verifier_s[n] = '\0';
     }
-    if (rc == 0) {
-        wb_store *s;
-        rc = wb_store_open_sqlite(&s, dbpath, &sopt);
-        if (rc == 0) {
-            log = calloc(1, sizeof(*log));
-            if (!log) {
-                wb_store_close(s);
-                rc = wb_error_set(WB_E_NOMEM, "out of memory");
-            } else {
-                log->store = s;
-                log->dir = strdup(tmp);
-                log->signer = key;
-                key = NULL;
-                memcpy(log->origin, origin, strlen(origin) + 1);
-            }
-        }
-    }
     if (rc == 0)
-        rc = wb_store_begin(log->store);
-    if (rc == 0) {
-        wb_merkle_empty_root(st.root);
-        st.size = 0;
-        rc = sign_checkpoint(log, 0, st.root, &st.checkpoint, &st.checkpoint_len);
-        if (rc == 0)
-            rc = wb_store_put_meta(log->store, "origin", origin);
-        if (rc == 0)
-            rc = wb_store_put_meta(log->store, "verifier", verifier_s);
-        if (rc == 0)
-            rc = put_checkpoint(log, &st);
-        if (rc == 0)
-            rc = wb_store_cas_state(log->store, WB_STORE_NO_STATE, &st);
-        if (rc == 0)
-            rc = wb_store_commit(log->store);
-        else
-            wb_store_rollback(log->store);
-    }
-    wb_store_state_cleanup(&st);
-    wb_log_close(log); /* the last close folds the WAL into waybill.db */
+        rc = wb_store_open_sqlite(&s, dbpath, &sopt);
+    if (rc == 0)
+        rc = init_store_state(s, key, verifier_s, origin, tmp);
+    wb_store_close(s); /* the last close folds the WAL into waybill.db */
     wb_note_key_free(key);
     if (signer_s)
         explicit_bzero(signer_s, strlen(signer_s));
     free(signer_s);
+    free(verifier_s);
+    return rc;
+}
+
+/*
+ * The keys of a log in a store other than DIR/waybill.db: both files are
+ * used when present (a node joining a log another node made), made when
+ * neither is; one without the other is refused, as in wb_log_init.
+ */
+static int store_keys(wb_note_key **key, char **verifier_s, int *made, const char *dir,
+                      const char *origin)
+{
+    char keypath[4096], pubpath[4096];
+    char *signer_s = NULL;
+    struct stat sb;
+    int have_key, have_pub, rc;
+
+    *made = 0;
+    if ((rc = join_path(keypath, sizeof(keypath), dir, KEY_FILE)) ||
+        (rc = join_path(pubpath, sizeof(pubpath), dir, PUB_FILE)))
+        return rc;
+    have_key = stat(keypath, &sb) == 0;
+    have_pub = stat(pubpath, &sb) == 0;
+    if (have_key != have_pub)
+        return wb_error_set(WB_E_EXISTS, "%s holds only one of log.key and log.pub; "
+                            "refusing to overwrite keys", dir);
+    if (have_key) {
+        wb_note_key *vk = NULL;
+        rc = read_key_file(key, dir, KEY_FILE, 1);
+        if (rc == 0)
+            rc = read_key_file(&vk, dir, PUB_FILE, 0);
+        if (rc == 0 && wb_note_key_id(*key) != wb_note_key_id(vk))
+            rc = wb_error_set(WB_E_CORRUPT, "%s/" KEY_FILE " does not match %s/" PUB_FILE,
+                              dir, dir);
+        if (rc == 0 && strcmp(wb_note_key_name(*key), origin) != 0)
+            rc = wb_error_set(WB_E_INVALID, "%s/" KEY_FILE " is the key of '%s', not of "
+                              "'%s'", dir, wb_note_key_name(*key), origin);
+        if (rc == 0)
+            rc = wb_note_verifier_string(verifier_s, vk);
+        wb_note_key_free(vk);
+        return rc;
+    }
+    rc = make_parents(dir);
+    if (rc == 0 && mkdir(dir, 0755) != 0 && errno != EEXIST)
+        rc = wb_error_set(WB_E_IO, "mkdir %s: %s", dir, strerror(errno));
+    if (rc == 0)
+        rc = wb_note_key_generate(key, origin);
+    if (rc == 0)
+        rc = wb_note_signer_string(&signer_s, *key);
+    if (rc == 0)
+        rc = wb_note_verifier_string(verifier_s, *key);
+    if (rc == 0) {
+        size_t n = strlen(*verifier_s);
+        (*verifier_s)[n] = '\n';
+        rc = wb_file_write_new(pubpath, *verifier_s, n + 1, 0644);
+        (*verifier_s)[n] = '\0';
+    }
+    if (rc == 0) {
+        size_t n = strlen(signer_s);
+        signer_s[n] = '\n';
+        rc = wb_file_write_new(keypath, signer_s, n + 1, 0600);
+        signer_s[n] = '\0';
+        if (rc)
+            unlink(pubpath);
+    }
+    if (rc == 0)
+        *made = 1;
+    if (signer_s)
+        explicit_bzero(signer_s, strlen(signer_s));
+    free(signer_s);
+    return rc;
+}
+
+int wb_log_init_store(const char *key_dir, wb_store *store, const char *origin)
+{
+    wb_note_key *key = NULL;
+    char *verifier_s = NULL;
+    wb_store_state st;
+    int rc, made = 0;
+
+    rc = check_origin(origin);
+    if (rc)
+        return rc;
+    rc = wb_store_get_state(store, &st);
+    if (rc == 0) {
+        wb_store_state_cleanup(&st);
+        return wb_error_set(WB_E_EXISTS, "the store already holds a log; refusing to "
+                            "overwrite");
+    }
+    if (rc != WB_E_NOTFOUND)
+        return rc;
+    rc = store_keys(&key, &verifier_s, &made, key_dir, origin);
+    if (rc == 0)
+        rc = init_store_state(store, key, verifier_s, origin, key_dir);
+    if (rc && made) { /* leave no key of a log that does not exist */
+        char path[4200], msg[WB_ERROR_MAX];
+        snprintf(msg, sizeof(msg), "%s", wb_error_message());
+        snprintf(path, sizeof(path), "%s/" KEY_FILE, key_dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/" PUB_FILE, key_dir);
+        unlink(path);
+        wb_error_set(rc, "%s", msg);
+    }
+    wb_note_key_free(key);
     free(verifier_s);
     return rc;
 }
@@ -470,31 +585,27 @@ int wb_log_init(const char *dir, const char *origin)
     return rc;
 }
 
-int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt)
+/* the log over an open store (taken: closed on failure too), keys in dir */
+static int open_with_store(wb_log **out, const char *dir, wb_store *store)
 {
-    char dbpath[4096], keypath[4096];
-    wb_store_options sopt = {0};
+    char keypath[4096];
     char *origin = NULL, *verifier = NULL, *pub = NULL;
     wb_log *log;
     struct stat sb;
     int rc;
 
-    if ((rc = join_path(dbpath, sizeof(dbpath), dir, DB_FILE)) ||
-        (rc = join_path(keypath, sizeof(keypath), dir, KEY_FILE)))
+    if ((rc = join_path(keypath, sizeof(keypath), dir, KEY_FILE))) {
+        wb_store_close(store);
         return rc;
-    if (stat(dbpath, &sb) != 0)
-        return wb_error_set(WB_E_NOTFOUND, "%s is not a waybill log (no %s; create "
-                            "one with 'waybill log init %s')", dir, DB_FILE, dir);
+    }
     log = calloc(1, sizeof(*log));
     if (!log || !(log->dir = strdup(dir))) {
         free(log);
+        wb_store_close(store);
         return wb_error_set(WB_E_NOMEM, "out of memory");
     }
-    sopt.sync_normal = opt ? opt->sync_normal : 0;
-    sopt.manual_checkpoint = opt ? opt->manual_checkpoint : 0;
-    rc = wb_store_open_sqlite(&log->store, dbpath, &sopt);
-    if (rc == 0)
-        rc = read_key_file(&log->verifier, dir, PUB_FILE, 0);
+    log->store = store;
+    rc = read_key_file(&log->verifier, dir, PUB_FILE, 0);
     if (rc == 0 && stat(keypath, &sb) == 0)
         rc = read_key_file(&log->signer, dir, KEY_FILE, 1);
     if (rc == 0)
@@ -523,6 +634,34 @@ int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt)
     }
     *out = log;
     return 0;
+}
+
+int wb_log_open(wb_log **out, const char *dir, const wb_log_options *opt)
+{
+    char dbpath[4096];
+    wb_store_options sopt = {0};
+    wb_store *store;
+    struct stat sb;
+    int rc;
+
+    if ((rc = join_path(dbpath, sizeof(dbpath), dir, DB_FILE)))
+        return rc;
+    if (stat(dbpath, &sb) != 0)
+        return wb_error_set(WB_E_NOTFOUND, "%s is not a waybill log (no %s; create "
+                            "one with 'waybill log init %s')", dir, DB_FILE, dir);
+    sopt.sync_normal = opt ? opt->sync_normal : 0;
+    sopt.manual_checkpoint = opt ? opt->manual_checkpoint : 0;
+    rc = wb_store_open_sqlite(&store, dbpath, &sopt);
+    if (rc)
+        return rc;
+    return open_with_store(out, dir, store);
+}
+
+int wb_log_open_store(wb_log **out, const char *key_dir, wb_store *store,
+                      const wb_log_options *opt)
+{
+    (void)opt; /* its options are SQLite's, given when the store was opened */
+    return open_with_store(out, key_dir, store);
 }
 
 void wb_log_close(wb_log *log)

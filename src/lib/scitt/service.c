@@ -52,6 +52,7 @@ void wb_service_config_cleanup(wb_service_config *c)
 {
     free(c->name);
     free(c->data_dir);
+    free(c->database);
     free(c->receipt_key_file);
     for (size_t i = 0; i < c->nissuers; i++)
         issuer_cleanup(&c->issuers[i]);
@@ -73,11 +74,13 @@ static int config_copy(wb_service_config *dst, const wb_service_config *src)
     *dst = *src;
     dst->name = dupstr(src->name);
     dst->data_dir = dupstr(src->data_dir);
+    dst->database = dupstr(src->database);
     dst->receipt_key_file = dupstr(src->receipt_key_file);
     dst->issuers = src->nissuers ? calloc(src->nissuers, sizeof(wb_issuer)) : NULL;
     dst->anchor_files = src->nanchor_files ? calloc(src->nanchor_files, sizeof(char *))
                                            : NULL;
     if ((src->name && !dst->name) || (src->data_dir && !dst->data_dir) ||
+        (src->database && !dst->database) ||
         (src->receipt_key_file && !dst->receipt_key_file) ||
         (src->nissuers && !dst->issuers) || (src->nanchor_files && !dst->anchor_files))
         goto nomem;
@@ -127,12 +130,66 @@ static void tls_log_free(void *p)
     wb_log_close(p);
 }
 
+/*
+ * opens a handle of the service's log: SQLite in data_dir, or with
+ * cfg.database a connection of its own to PostgreSQL (keys in data_dir)
+ */
+static int service_log_open(const wb_service_config *cfg, wb_log **out,
+                            int manual_checkpoint)
+{
+    wb_log_options opt = {.sync_normal = cfg->sync_normal,
+                          .manual_checkpoint = manual_checkpoint};
+    wb_store_options sopt = {.sync_normal = cfg->sync_normal};
+    wb_store *store;
+    int rc;
+    if (!cfg->database)
+        return wb_log_open(out, cfg->data_dir, &opt);
+    rc = wb_store_open_postgres(&store, cfg->database, &sopt);
+    if (rc)
+        return rc;
+    return wb_log_open_store(out, cfg->data_dir, store, &opt);
+}
+
+/*
+ * makes the log if there is none: in data_dir, or in the PostgreSQL
+ * database (several nodes may start at once: whoever comes second finds
+ * the tables or the log made and goes on)
+ */
+static int service_log_ensure(const wb_service_config *cfg)
+{
+    char dbpath[4200];
+    struct stat sb;
+    wb_store_options sopt = {.create = 1};
+    wb_store *store = NULL;
+    int rc;
+    if (!cfg->database) {
+        snprintf(dbpath, sizeof(dbpath), "%s/waybill.db", cfg->data_dir);
+        return stat(dbpath, &sb) == 0 ? 0 : wb_log_init(cfg->data_dir, cfg->name);
+    }
+    rc = wb_store_open_postgres(&store, cfg->database, &sopt);
+    if (rc == WB_E_EXISTS) {
+        sopt.create = 0;
+        rc = wb_store_open_postgres(&store, cfg->database, &sopt);
+    }
+    if (rc)
+        return rc;
+    rc = wb_log_init_store(cfg->data_dir, store, cfg->name);
+    if (rc == WB_E_EXISTS) {
+        wb_store_state st;
+        if (wb_store_get_state(store, &st) == 0) { /* the log exists: fine */
+            wb_store_state_cleanup(&st);
+            rc = 0;
+        }
+    }
+    wb_store_close(store);
+    return rc;
+}
+
 int scitt_thread_log(wb_service *svc, wb_log **out)
 {
     wb_log *log = pthread_getspecific(svc->tls_log);
     if (!log) {
-        wb_log_options opt = {.sync_normal = svc->cfg.sync_normal};
-        int rc = wb_log_open(&log, svc->cfg.data_dir, &opt);
+        int rc = service_log_open(&svc->cfg, &log, 0);
         if (rc)
             return rc;
         pthread_setspecific(svc->tls_log, log);
@@ -606,9 +663,6 @@ static int open_receipt_key(wb_service *svc)
 int wb_service_open(wb_service **out, const wb_service_config *cfg)
 {
     wb_service *svc;
-    wb_log_options lopt;
-    char dbpath[4200];
-    struct stat sb;
     int rc;
 
     if (!cfg->name || !cfg->data_dir)
@@ -630,16 +684,11 @@ int wb_service_open(wb_service **out, const wb_service_config *cfg)
     if (rc)
         goto fail;
 
-    snprintf(dbpath, sizeof(dbpath), "%s/waybill.db", cfg->data_dir);
-    if (stat(dbpath, &sb) != 0) {
-        rc = wb_log_init(cfg->data_dir, cfg->name);
-        if (rc)
-            goto fail;
-    }
-    memset(&lopt, 0, sizeof(lopt));
-    lopt.sync_normal = cfg->sync_normal;
-    lopt.manual_checkpoint = 1; /* the sequencer checkpoints between batches */
-    rc = wb_log_open(&svc->seq_log, cfg->data_dir, &lopt);
+    rc = service_log_ensure(cfg);
+    if (rc)
+        goto fail;
+    /* manual checkpoint: the sequencer checkpoints between batches */
+    rc = service_log_open(cfg, &svc->seq_log, 1);
     if (rc)
         goto fail;
     if (strcmp(wb_log_origin(svc->seq_log), cfg->name) != 0) {
