@@ -291,9 +291,11 @@ int wb_query_findings(json_t **out, wb_store *s, const char *status, const char 
 {
     json_t *arr = json_array();
     wb_sql_value a[4] = {WB_SQL_S(status), WB_SQL_S(tag), WB_SQL_S(device), WB_SQL_S(rule)};
+    /* each column comparison before its "IS NULL": PostgreSQL types a
+       parameter from its first use, and NULL alone says nothing */
     int rc = wb_store_sql(s, "SELECT " FINDING_COLS " FROM fleet_findings WHERE "
-                             "($1 IS NULL OR status = $1) AND ($2 IS NULL OR tag = $2) AND "
-                             "($3 IS NULL OR device = $3) AND ($4 IS NULL OR rule = $4) "
+                             "(status = $1 OR $1 IS NULL) AND (tag = $2 OR $2 IS NULL) AND "
+                             "(device = $3 OR $3 IS NULL) AND (rule = $4 OR $4 IS NULL) "
                              "ORDER BY idx DESC", a, 4, finding_row, arr);
     if (rc < 0) {
         json_decref(arr);
