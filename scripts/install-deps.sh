@@ -14,6 +14,7 @@ libcbor-dev
 libmicrohttpd-dev
 libsqlite3-dev
 libpq-dev
+postgresql-15
 libjansson-dev
 libinih-dev
 libcurl4-openssl-dev
@@ -23,6 +24,9 @@ libtss2-tcti-swtpm0
 swtpm
 swtpm-tools
 "
+# postgresql-15: the server the PostgreSQL tests start in a temporary
+# directory (tests/support/wbtest_pg.c, /usr/lib/postgresql/15/bin); it
+# also makes the unprivileged 'postgres' user they run it as
 # libtss2-dev (tpm2-tss ESAPI) and swtpm/swtpm-tools (a software TPM 2.0 and
 # swtpm_setup, which makes its EK certificate) run tests/tpm/test_tpm.c;
 # libtss2-tcti-swtpm0 is the TCTI that talks to swtpm over TCP

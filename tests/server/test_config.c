@@ -38,6 +38,7 @@ static void test_full_file(void **state)
         "; a comment\n"
         "[service]\nname = ledger.example.com/prod\ndata_dir = data\n"
         "listen = 127.0.0.1:9999\nthreads = 3\ndev = false\nlog_requests = yes\n"
+        "database = host=db.example.com port=5433 dbname=waybill\n"
         "[batch]\nmax_entries = 250\ninterval_ms = 7\nregister_wait_ms = 1234\n"
         "durability = normal\n"
         "[limits]\nmax_body = 30000\nmax_headers = 20\nqueue_max = 77\n"
@@ -51,6 +52,7 @@ static void test_full_file(void **state)
     assert_non_null(strstr(c.service.data_dir, dir));        /* made absolute */
     assert_non_null(strstr(c.service.receipt_key_file, "/data/service.key"));
     assert_string_equal(c.listen, "127.0.0.1:9999");
+    assert_string_equal(c.service.database, "host=db.example.com port=5433 dbname=waybill");
     assert_int_equal(c.threads, 3);
     assert_int_equal(c.log_requests, 1);
     assert_int_equal(c.service.batch_max, 250);
