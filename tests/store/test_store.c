@@ -314,6 +314,12 @@ static int stop_at_first(void *vctx, const wb_sql_value *cols, size_t n)
     return 7;
 }
 
+static int first_int(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    *(int64_t *)vctx = n > 0 && cols[0].type == WB_SQL_INT ? cols[0].i : -1;
+    return 0;
+}
+
 static void test_sql(void **state)
 {
     fixture *f = *state;
@@ -363,6 +369,17 @@ static void test_sql(void **state)
     assert_int_equal(wb_store_sql(f->s, "SELECT nonsense FROM nowhere", NULL, 0, NULL, NULL),
                      WB_E_STORE);
     assert_non_null(strstr(wb_error_message(), "nowhere"));
+    /* statements are cached by SQL pointer: one buffer reused for 100
+       different texts (more than either cache holds) gets each right */
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 100; k++) {
+            char buf[96];
+            int64_t got = -1;
+            wb_sql_value args[1] = {WB_SQL_I(3)};
+            snprintf(buf, sizeof(buf), "SELECT n + %d FROM t WHERE n = $1", k);
+            assert_int_equal(wb_store_sql(f->s, buf, args, 1, first_int, &got), 0);
+            assert_true(got == 3 + k);
+        }
     /* inside a rolled-back transaction nothing stays */
     assert_int_equal(wb_store_begin(f->s), 0);
     assert_int_equal(wb_store_sql(f->s, "DELETE FROM t", NULL, 0, NULL, NULL), 0);
