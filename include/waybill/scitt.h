@@ -245,6 +245,9 @@ typedef struct {
     uint64_t commit_failures;
     uint64_t refused_at_sequencing; /* refused by the admission hook */
     uint64_t tree_size;
+    int cluster;              /* several nodes over PostgreSQL */
+    int sequencer;            /* this node sequences (always 1 on one node) */
+    uint64_t takeovers;       /* times this node became the sequencer */
 } wb_service_stats;
 
 void wb_service_get_stats(wb_service *svc, wb_service_stats *out);

@@ -97,6 +97,14 @@ int srv_metrics_text(wb_server *s, char **out, size_t *len)
                       "# TYPE waybill_tree_size gauge\nwaybill_tree_size %llu\n",
                   (unsigned long long)st.queue_depth, (unsigned long long)st.queue_full,
                   (unsigned long long)st.tree_size);
+    if (st.cluster)
+        wb_buf_printf(&b, "# HELP waybill_cluster_sequencer 1 if this node sequences the "
+                          "log (holds the lock).\n"
+                          "# TYPE waybill_cluster_sequencer gauge\nwaybill_cluster_sequencer %d\n"
+                          "# HELP waybill_cluster_takeovers_total Times this node became the "
+                          "sequencer.\n# TYPE waybill_cluster_takeovers_total counter\n"
+                          "waybill_cluster_takeovers_total %llu\n",
+                      st.sequencer, (unsigned long long)st.takeovers);
     wb_buf_printf(&b, "# HELP waybill_registration_seconds Time from request to 201.\n"
                       "# TYPE waybill_registration_seconds histogram\n");
     cum = 0;

@@ -31,7 +31,15 @@ struct wb_ticket {
     struct wb_ticket *next;   /* queue link */
     struct wb_ticket *hnext;  /* in-flight table link */
     struct wb_service *svc;
+    /* cluster mode (cluster.c) */
+    int64_t seq;              /* its row in wb_pending */
+    int own;                  /* the service's own statement (findings) */
+    int internal;             /* taken from wb_pending by the sequencer: nobody
+                                 waits on it here */
+    unsigned polls;
 };
+
+typedef struct scitt_cluster scitt_cluster;
 
 #define INFLIGHT_BUCKETS 4096
 
@@ -58,6 +66,7 @@ struct wb_service {
     pthread_t thread;
     int thread_started;
     wb_service_stats stats;   /* guarded by mu */
+    scitt_cluster *cluster;   /* several nodes over PostgreSQL, or NULL */
 };
 
 /* the calling thread's read handle of the log */
@@ -79,5 +88,21 @@ int scitt_submit(wb_service *svc, wb_ticket **out, wb_registration *r, wb_ticket
 void scitt_sequencer_stop(wb_service *svc);
 /* in-flight lookup (mutex held): the queued ticket with this id, or NULL */
 wb_ticket *scitt_inflight_find(wb_service *svc, const uint8_t id[32]);
+/* answers one ticket (rc/receipt set): done, waiters woken, callback, unref;
+ * called without svc->mu */
+void scitt_ticket_complete(wb_service *svc, wb_ticket *t);
+
+/* ---- cluster mode (cluster.c) ---- */
+int scitt_cluster_start(wb_service *svc);
+/* svc->stopping set, the sequencer thread joined */
+void scitt_cluster_stop(wb_service *svc);
+int scitt_cluster_is_leader(const wb_service *svc);
+/* queue a checked statement for wb_pending (svc->mu held) */
+int scitt_cluster_submit(wb_service *svc, wb_ticket *t);
+/* the sequencer: up to cap pending rows, in order, as internal tickets */
+int scitt_cluster_take(wb_service *svc, wb_ticket **batch, size_t cap, size_t *n);
+/* inside the batch's transaction: pending rows deleted, refusals recorded */
+int scitt_cluster_batch_hook(wb_service *svc, wb_store *store, wb_ticket **batch, size_t n);
+uint64_t scitt_cluster_takeovers(const wb_service *svc);
 
 #endif

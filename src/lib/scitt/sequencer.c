@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "waybill/error.h"
 #include "waybill/util.h"
@@ -102,18 +103,43 @@ int scitt_submit(wb_service *svc, wb_ticket **out, wb_registration *r, wb_ticket
     t->svc = svc;
     t->fn = done;
     t->fn_ctx = done_ctx;
+    t->own = own;
+    svc->queued++;
+    if (svc->cluster) {
+        /* cluster mode: into wb_pending, answered when the sequencer (any
+           node) has integrated it (cluster.c) */
+        t->hnext = svc->inflight[bucket_of(t->id)];
+        svc->inflight[bucket_of(t->id)] = t;
+        scitt_cluster_submit(svc, t);
+        pthread_mutex_unlock(&svc->mu);
+        *out = t;
+        return 0;
+    }
     if (svc->tail)
         svc->tail->next = t;
     else
         svc->head = t;
     svc->tail = t;
-    svc->queued++;
     t->hnext = svc->inflight[bucket_of(t->id)];
     svc->inflight[bucket_of(t->id)] = t;
     pthread_cond_signal(&svc->work);
     pthread_mutex_unlock(&svc->mu);
     *out = t;
     return 0;
+}
+
+void scitt_ticket_complete(wb_service *svc, wb_ticket *t)
+{
+    pthread_mutex_lock(&svc->mu);
+    inflight_remove(svc, t);
+    if (svc->cluster && !t->internal && svc->queued > 0)
+        svc->queued--;
+    __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&svc->done);
+    pthread_mutex_unlock(&svc->mu);
+    if (t->fn)
+        t->fn(t->fn_ctx, t);
+    ticket_unref(t);
 }
 
 /* from + ms */
@@ -187,6 +213,9 @@ typedef struct {
     wb_ticket **fresh; /* the tickets that may become new entries, in order */
     size_t nfresh;
     uint8_t *admitted; /* per fresh ticket, filled by the log during the append */
+    wb_ticket **batch; /* every ticket of the batch (cluster: the pending rows) */
+    size_t n;
+    int ran;           /* the commit hook ran */
 } hook_ctx;
 
 /* the admission hook of the layer above, per fresh statement */
@@ -213,6 +242,23 @@ static int batch_hook(void *vctx, wb_store *store, uint64_t first, uint64_t new_
             rc = wb_store_put_entry_id(store, h->fresh[i]->id, idx++);
     if (rc == 0)
         rc = scitt_store_receipt_sig(h->svc, store, new_size, root);
+    if (rc == 0 && h->svc->cluster)
+        rc = scitt_cluster_batch_hook(h->svc, store, h->batch, h->n);
+    h->ran = 1;
+    return rc;
+}
+
+/* cluster: a batch that appended nothing still consumes its pending rows */
+static int cluster_consume(wb_service *svc, wb_ticket **batch, size_t n)
+{
+    wb_store *store = wb_log_store(svc->seq_log);
+    int rc = wb_store_begin(store);
+    if (rc == 0)
+        rc = scitt_cluster_batch_hook(svc, store, batch, n);
+    if (rc == 0)
+        rc = wb_store_commit(store);
+    else
+        wb_store_rollback(store);
     return rc;
 }
 
@@ -270,11 +316,15 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     if (svc->cfg.hooks.batch_begin)
         svc->cfg.hooks.batch_begin(svc->cfg.hooks.ctx);
     if (rc == 0 && nfresh > 0) {
-        hook_ctx h = {svc, fresh, nfresh, admitted};
+        hook_ctx h = {svc, fresh, nfresh, admitted, batch, n, 0};
         wb_log_hooks hooks = {svc->cfg.hooks.admit ? batch_admit : NULL, batch_hook, &h,
                               admitted, 0};
         rc = wb_log_append_hooked(log, entries, nfresh, &first, &hooks);
         nadmitted = hooks.nadmitted;
+        if (rc == 0 && svc->cluster && !h.ran)
+            rc = cluster_consume(svc, batch, n);
+    } else if (rc == 0 && svc->cluster) {
+        rc = cluster_consume(svc, batch, n);
     }
     if (rc == 0)
         rc = wb_log_head(log, &size, NULL, NULL, NULL);
@@ -296,6 +346,8 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
                     t->rc = WB_E_INVALID;
                 continue; /* refused at admission: never entered the log */
             }
+            if (t->internal)
+                continue; /* its node builds the receipt (cluster.c) */
             t->rc = scitt_build_receipt(log, t->index, size, &t->receipt, &t->receipt_len);
             if (t->rc)
                 snprintf(t->err, sizeof(t->err), "%s", wb_error_message());
@@ -342,6 +394,53 @@ static void run_batch(wb_service *svc, wb_ticket **batch, size_t n)
     free(admitted);
 }
 
+/*
+ * cluster mode: while this node holds the lock, whatever is pending in the
+ * database forms the next batch; a batch closes at batch_max or when the
+ * rows run out, polled every few milliseconds
+ */
+static void cluster_loop(wb_service *svc, wb_ticket **batch, size_t cap)
+{
+    struct timespec last_idle = {0, 0};
+    unsigned poll_ms = svc->cfg.batch_interval_ms < 5 ? svc->cfg.batch_interval_ms : 5;
+    if (poll_ms == 0)
+        poll_ms = 1;
+    for (;;) {
+        struct timespec now, until;
+        size_t n = 0;
+        int rc;
+        pthread_mutex_lock(&svc->mu);
+        if (svc->stopping) {
+            pthread_mutex_unlock(&svc->mu);
+            break;
+        }
+        if (!scitt_cluster_is_leader(svc)) {
+            deadline_after(&until, 100);
+            pthread_cond_timedwait(&svc->work, &svc->mu, &until);
+            pthread_mutex_unlock(&svc->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&svc->mu);
+        rc = scitt_cluster_take(svc, batch, cap, &n);
+        if (rc) {
+            fprintf(stderr, "level=error msg=\"sequencer: reading wb_pending failed\" "
+                            "err=\"%s\"\n", wb_error_message());
+            usleep(100 * 1000);
+            continue;
+        }
+        if (n > 0) {
+            run_batch(svc, batch, n);
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (svc->cfg.hooks.idle && now.tv_sec > last_idle.tv_sec) {
+            last_idle = now;
+            svc->cfg.hooks.idle(svc->cfg.hooks.ctx, svc, wb_log_store(svc->seq_log));
+        }
+        usleep(poll_ms * 1000u);
+    }
+}
+
 static void *sequencer_main(void *arg)
 {
     wb_service *svc = arg;
@@ -350,6 +449,11 @@ static void *sequencer_main(void *arg)
     unsigned since_checkpoint = 0;
     if (!batch) {
         fprintf(stderr, "level=error msg=\"sequencer: out of memory\"\n");
+        return NULL;
+    }
+    if (svc->cluster) {
+        cluster_loop(svc, batch, cap);
+        free(batch);
         return NULL;
     }
     pthread_mutex_lock(&svc->mu);
@@ -422,6 +526,11 @@ int scitt_sequencer_start(wb_service *svc)
     pthread_cond_destroy(&svc->done);
     pthread_cond_init(&svc->done, &attr);
     pthread_condattr_destroy(&attr);
+    if (svc->cfg.database) {
+        int rc = scitt_cluster_start(svc);
+        if (rc)
+            return rc;
+    }
     if (pthread_create(&svc->thread, NULL, sequencer_main, svc) != 0)
         return wb_error_set(WB_E_INTERNAL, "cannot start the sequencer thread");
     svc->thread_started = 1;
@@ -430,13 +539,13 @@ int scitt_sequencer_start(wb_service *svc)
 
 void scitt_sequencer_stop(wb_service *svc)
 {
-    if (!svc->thread_started)
-        return;
     pthread_mutex_lock(&svc->mu);
     svc->stopping = 1;
     pthread_cond_broadcast(&svc->work);
     pthread_mutex_unlock(&svc->mu);
-    pthread_join(svc->thread, NULL);
+    if (svc->thread_started)
+        pthread_join(svc->thread, NULL);
     svc->thread_started = 0;
+    scitt_cluster_stop(svc);
 }
 

@@ -561,6 +561,9 @@ void wb_service_get_stats(wb_service *svc, wb_service_stats *out)
     *out = svc->stats;
     out->queue_depth = svc->queued;
     pthread_mutex_unlock(&svc->mu);
+    out->cluster = svc->cluster != NULL;
+    out->sequencer = svc->cluster ? scitt_cluster_is_leader(svc) : 1;
+    out->takeovers = scitt_cluster_takeovers(svc);
 }
 
 void wb_registration_cleanup(wb_registration *r)
