@@ -19,12 +19,17 @@
  *   8. Attestation: 10,000 simulated units challenged through the service,
  *      as a ratio to the machine's P-384 verification ceiling
  *      (attest_scale.c).
+ *   9. Audit: a log of 10^6 signed statements audited from its store, as a
+ *      ratio to the machine's Ed25519 verification ceiling (audit_scale.c;
+ *      the entry count from WB_BENCH_AUDIT_ENTRIES or --audit-entries).
  *
  * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
  *                      [--waybill BIN] [--conns N] [--load-seconds S]
  *                      [--statements N] [--service-only]
  *                      [--prov-devices N] [--skip-prov] [--prov-only]
  *                      [--prov-perf FILE] [--skip-attest] [--attest-only]
+ *                      [--audit-entries N] [--audit-threads N]
+ *                      [--audit-perf FILE] [--skip-audit] [--audit-only]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +46,11 @@
 
 #include "prov_scale.h"
 #include "service.h"
+
+/* audit_scale.c: prints section 9 (an audit of entries entries on threads
+   threads, 0: one per core; perf_file: a profile of it, may be NULL); 0, or
+   1 on a failure already reported */
+int bench_audit(const char *base, uint64_t entries, unsigned threads, const char *perf_file);
 
 static double now(void)
 {
@@ -261,7 +271,10 @@ int main(int argc, char **argv)
     bench_prov_opts po = {0};
     char self[4096], waybill[4200];
     int service_only = 0, skip_prov = 0, prov_only = 0, skip_attest = 0, attest_only = 0,
-        rc = 0;
+        skip_audit = 0, audit_only = 0, rc = 0;
+    const char *audit_env = getenv("WB_BENCH_AUDIT_ENTRIES"), *audit_perf = NULL;
+    unsigned audit_threads = 0;
+    uint64_t audit_entries = audit_env && *audit_env ? strtoull(audit_env, NULL, 10) : 1000000;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--entries") == 0 && i + 1 < argc)
@@ -292,6 +305,16 @@ int main(int argc, char **argv)
             skip_attest = 1;
         else if (strcmp(argv[i], "--attest-only") == 0)
             attest_only = 1;
+        else if (strcmp(argv[i], "--audit-entries") == 0 && i + 1 < argc)
+            audit_entries = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--audit-threads") == 0 && i + 1 < argc)
+            audit_threads = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--audit-perf") == 0 && i + 1 < argc)
+            audit_perf = argv[++i];
+        else if (strcmp(argv[i], "--skip-audit") == 0)
+            skip_audit = 1;
+        else if (strcmp(argv[i], "--audit-only") == 0)
+            audit_only = 1;
         else {
             fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
                             "[--dir DIR]\n"
@@ -301,7 +324,10 @@ int main(int argc, char **argv)
                             "                     [--prov-devices N] [--skip-prov] "
                             "[--prov-only]\n"
                             "                     [--prov-perf FILE] [--skip-attest] "
-                            "[--attest-only]\n");
+                            "[--attest-only]\n"
+                            "                     [--audit-entries N] [--audit-threads N]\n"
+                            "                     [--audit-perf FILE] [--skip-audit] "
+                            "[--audit-only]\n");
             return 2;
         }
     }
@@ -316,8 +342,8 @@ int main(int argc, char **argv)
         snprintf(waybill, sizeof(waybill), "%s/waybill", slash ? self : ".");
         so.waybill = waybill;
     }
-    if (entry_size < 1 || entry_size > WB_ENTRY_MAX || entries < 1) {
-        fprintf(stderr, "waybill-bench: bad --entries or --entry-size\n");
+    if (entry_size < 1 || entry_size > WB_ENTRY_MAX || entries < 1 || audit_entries < 1) {
+        fprintf(stderr, "waybill-bench: bad --entries, --entry-size or --audit-entries\n");
         return 2;
     }
     if (!base) {
@@ -331,6 +357,8 @@ int main(int argc, char **argv)
     printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
            sysconf(_SC_NPROCESSORS_ONLN));
 
+    if (audit_only)
+        goto audit;
     if (attest_only)
         goto attest;
     if (prov_only)
@@ -364,6 +392,11 @@ prov:
 attest:
     if (!skip_attest)
         rc |= bench_attest(so.waybill, base);
+
+audit:
+    /* --attest-only runs section 8 alone */
+    if (!skip_audit && (audit_only || !attest_only))
+        rc |= bench_audit(base, audit_entries, audit_threads, audit_perf);
 
     if (base == tmp) {
         char cmd[200];
