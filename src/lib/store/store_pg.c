@@ -284,7 +284,7 @@ static int pg_exec(pg_store *s, PGresult **out, const char *what, const char *sq
 /* runs sql without parameters and discards the result */
 static int pg_simple(pg_store *s, const char *what, const char *sql)
 {
-    PGresult *res;
+    PGresult *res = NULL;
     int rc = pg_exec(s, &res, what, sql, 0, NULL, NULL, NULL, NULL, 0);
     if (rc == 0)
         PQclear(res);
@@ -355,7 +355,7 @@ static int pg_get_blob(wb_store *base, wb_blob_key key, uint8_t **data, size_t *
     const char *values[1] = {(const char *)k};
     const int lengths[1] = {8}, formats[1] = {1};
     const Oid types[1] = {OID_INT8};
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
 
     put_i64(k, blob_rowkey(key));
@@ -384,7 +384,7 @@ static int pg_put_blob(wb_store *base, wb_blob_key key, const uint8_t *data, siz
     int lengths[2] = {8, (int)len};
     const int formats[2] = {1, 1};
     const Oid types[2] = {OID_INT8, OID_BYTEA};
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
 
     if (len > INT32_MAX)
@@ -402,7 +402,7 @@ static int pg_put_blob(wb_store *base, wb_blob_key key, const uint8_t *data, siz
 static int pg_get_state(wb_store *base, wb_store_state *out)
 {
     pg_store *s = (pg_store *)base;
-    PGresult *res;
+    PGresult *res = NULL;
     int64_t size;
     int rc = pg_exec(s, &res, "read state",
                      "SELECT size, root, checkpoint FROM wb_state WHERE id = 1", 0, NULL, NULL,
@@ -444,7 +444,7 @@ static int pg_cas_state(wb_store *base, uint64_t expected, const wb_store_state 
     const int formats[4] = {1, 1, 1, 1};
     const Oid types[4] = {OID_INT8, OID_BYTEA, OID_BYTEA, OID_INT8};
     int insert = expected == WB_STORE_NO_STATE;
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
 
     if (stt->size > INT64_MAX || stt->checkpoint_len > INT32_MAX ||
@@ -477,7 +477,7 @@ static int pg_get_entry_id(wb_store *base, const uint8_t id[32], uint64_t *index
     const char *values[1] = {(const char *)id};
     const int lengths[1] = {32}, formats[1] = {1};
     const Oid types[1] = {OID_BYTEA};
-    PGresult *res;
+    PGresult *res = NULL;
     int64_t v;
     int rc = pg_exec(s, &res, "read entry id", "SELECT idx FROM wb_entry_id WHERE id = $1",
                      1, types, values, lengths, formats, 1);
@@ -502,7 +502,7 @@ static int pg_put_entry_id(wb_store *base, const uint8_t id[32], uint64_t index)
     const char *values[2] = {(const char *)id, (const char *)idx};
     const int lengths[2] = {32, 8}, formats[2] = {1, 1};
     const Oid types[2] = {OID_BYTEA, OID_INT8};
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
     put_i64(idx, (int64_t)index);
     /* ON CONFLICT DO NOTHING: a duplicate must not abort the transaction */
@@ -521,7 +521,7 @@ static int pg_get_meta(wb_store *base, const char *name, char **value)
     pg_store *s = (pg_store *)base;
     const char *values[1] = {name};
     const Oid types[1] = {OID_TEXT};
-    PGresult *res;
+    PGresult *res = NULL;
     int rc = pg_exec(s, &res, "read meta", "SELECT value FROM wb_meta WHERE name = $1", 1,
                      types, values, NULL, NULL, 0);
     if (rc)
@@ -540,7 +540,7 @@ static int pg_put_meta(wb_store *base, const char *name, const char *value)
     pg_store *s = (pg_store *)base;
     const char *values[2] = {name, value};
     const Oid types[2] = {OID_TEXT, OID_TEXT};
-    PGresult *res;
+    PGresult *res = NULL;
     int rc = pg_exec(s, &res, "write meta",
                      "INSERT INTO wb_meta (name, value) VALUES ($1, $2) "
                      "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -649,7 +649,7 @@ static int pg_prepared(pg_store *s, char name[16], const char *sql, const char *
 {
     struct prep *p = NULL;
     char *text = NULL;
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
 
     for (int i = 0; i < s->nprep; i++)
@@ -707,7 +707,7 @@ static int pg_sql(wb_store *base, const char *sql, const wb_sql_value *args, siz
     uint8_t ints[SQL_ARGS_MAX][8];
     wb_sql_value cols[SQL_COLS_MAX];
     char sig[SQL_ARGS_MAX + 1], name[16];
-    PGresult *res;
+    PGresult *res = NULL;
     int rc, stop = 0;
 
     if (nargs > SQL_ARGS_MAX)
@@ -833,7 +833,7 @@ static int pg_begin(wb_store *base)
 static int pg_commit(wb_store *base)
 {
     pg_store *s = (pg_store *)base;
-    PGresult *res;
+    PGresult *res = NULL;
     int rc;
     if (!s->in_txn)
         return wb_error_set(WB_E_INTERNAL, "store: commit without a transaction");
@@ -907,7 +907,7 @@ static const char schema_sql[] =
 /* 1 if the store's tables exist in this database (search_path), else 0 */
 static int pg_has_schema(pg_store *s, int *has)
 {
-    PGresult *res;
+    PGresult *res = NULL;
     int rc = pg_exec(s, &res, "look for the schema",
                      "SELECT to_regclass('wb_meta') IS NOT NULL", 0, NULL, NULL, NULL, NULL, 0);
     if (rc)
@@ -920,7 +920,7 @@ static int pg_has_schema(pg_store *s, int *has)
 /* text must sort bytewise, as in SQLite (see the top of this file) */
 static int pg_check_collation(pg_store *s)
 {
-    PGresult *res;
+    PGresult *res = NULL;
     int ok;
     int rc = pg_exec(s, &res, "check the collation",
                      "SELECT 'B' < 'a' AND 'a-b' < 'ab' AND 'Z' < '_'", 0, NULL, NULL, NULL,
