@@ -113,7 +113,7 @@ static void make_case(char *dir, char *state, size_t cap, const char *name)
 
 static wb_store *open_db(const char *dir)
 {
-    char path[700];
+    char path[800];
     wb_store *s;
     wb_store_options so;
     memset(&so, 0, sizeof(so));

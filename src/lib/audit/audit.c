@@ -486,8 +486,8 @@ static int get_tile(audit *a, unsigned level, uint64_t index, const uint8_t **ha
 static int visit(void *vctx, unsigned level, uint64_t index, const uint8_t hash[WB_HASH_LEN])
 {
     audit *a = vctx;
-    const uint8_t *hashes;
-    size_t count;
+    const uint8_t *hashes = NULL;
+    size_t count = 0;
     unsigned tl = level / WB_TILE_HEIGHT;
     uint64_t first = index << level, tile = index / WB_TILE_WIDTH;
     unsigned pos = (unsigned)(index % WB_TILE_WIDTH);

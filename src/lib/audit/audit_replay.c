@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "waybill/cose.h"
 #include "waybill/error.h"
@@ -60,6 +61,11 @@ int audit_replay_new(audit_replay **out, wb_store *state, const wb_audit_trust *
         return wb_error_set(WB_E_NOMEM, "out of memory");
     r->state = state;
     r->trust = trust;
+    /* 0: every core */
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 && n < 1024 ? (unsigned)n : 1;
+    }
     r->threads = threads;
     r->allow_unknown = allow_unknown;
     wb_fleet_config_init(&r->cfg);

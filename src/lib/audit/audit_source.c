@@ -87,8 +87,8 @@ static int http_consistency(void *ctx, uint64_t old_size, uint64_t new_size,
                             uint8_t (*proof)[WB_HASH_LEN], size_t *n)
 {
     char path[128];
-    uint8_t *text;
-    size_t len;
+    uint8_t *text = NULL;
+    size_t len = 0;
     wb_proof_text p;
     int rc;
     snprintf(path, sizeof(path), "/proofs/consistency?old=%llu&new=%llu",
