@@ -621,6 +621,7 @@ static void test_pg_same_as_sqlite(void **state)
     }
     assert_int_equal(wb_log_check(f->log, NULL), 0);
     wb_log_close(q.log);
+    free(q.leaves);
 }
 
 /* init over a store: refuses a store that holds a log, reuses a key pair

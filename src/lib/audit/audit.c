@@ -381,7 +381,8 @@ static int load_known(audit *a)
         }
         a->nknown++;
     }
-    qsort(a->known, a->nknown, sizeof(*a->known), known_cmp);
+    if (a->nknown > 1)
+        qsort(a->known, a->nknown, sizeof(*a->known), known_cmp);
     return 0;
 }
 
