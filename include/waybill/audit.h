@@ -57,6 +57,8 @@ typedef struct {
 int wb_audit_source_http(wb_audit_source *src, const char *base_url);
 /* on a copy of a server's data directory (opened read-only) */
 int wb_audit_source_store(wb_audit_source *src, const char *dir);
+/* on a directory of static tiles (DIR/checkpoint, DIR/tile/...: waybill mirror) */
+int wb_audit_source_dir(wb_audit_source *src, const char *dir);
 void wb_audit_source_cleanup(wb_audit_source *src);
 
 /* ---- what the auditor trusts ---- */

@@ -26,6 +26,7 @@ const wb_cli_cmd wb_cmd_audit = {
     .usage =
         "usage: waybill audit URL [options]\n"
         "       waybill audit --store DIR [options]\n"
+        "       waybill audit --tiles DIR [options]\n"
         "\n"
         "Fetches every entry bundle and hash tile of the log (over its HTTP tile API,\n"
         "or from a copy of its data directory), recomputes every leaf and node hash,\n"
@@ -43,6 +44,7 @@ const wb_cli_cmd wb_cmd_audit = {
         "\n"
         "options:\n"
         "  --store DIR            audit a copy of a server's data directory\n"
+        "  --tiles DIR            audit a directory of static tiles (waybill mirror)\n"
         "  --log-key VKEY         the log's checkpoint key (<name>+<id>+<base64>, or a\n"
         "                         file holding it)\n"
         "  --service-key FILE     the service's public key (PEM): it signs findings\n"
@@ -318,10 +320,10 @@ static int run(int argc, char **argv)
 {
     const char *admin[MAX_MULTI], *issuer[MAX_MULTI], *cps[MAX_MULTI];
     size_t nadmin, nissuer, ncps;
-    const char *store = NULL, *log_key = NULL, *service_key = NULL, *state = NULL,
+    const char *store = NULL, *tiles = NULL, *log_key = NULL, *service_key = NULL, *state = NULL,
                *fork_out = NULL, *threads = NULL, *policy_s = NULL, *wait_s = NULL;
     char *posbuf[2];
-    cli_opt opts[] = {{"--store", &store},     {"--log-key", &log_key},
+    cli_opt opts[] = {{"--store", &store},     {"--tiles", &tiles}, {"--log-key", &log_key},
                       {"--service-key", &service_key}, {"--state", &state},
                       {"--fork-out", &fork_out}, {"--threads", &threads},
                       {"--witness-policy", &policy_s}, {"--witness-wait", &wait_s}};
@@ -352,8 +354,9 @@ static int run(int argc, char **argv)
                    posbuf, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if ((a.npos == 1) == (store != NULL))
-        return cli_usage_error(&wb_cmd_audit, "give the log's URL or --store DIR (one)");
+    if ((a.npos == 1) + (store != NULL) + (tiles != NULL) != 1)
+        return cli_usage_error(&wb_cmd_audit, "give the log's URL, --store DIR or --tiles DIR "
+                                              "(one)");
     if (threads) {
         unsigned long long n;
         if ((rc = cli_parse_u64(&wb_cmd_audit, "--threads", threads, &n)) != 0)
@@ -402,7 +405,9 @@ static int run(int argc, char **argv)
             rc = wb_error_prefix(rc, "--checkpoint %s", cps[i]);
     }
     if (rc == 0)
-        rc = store ? wb_audit_source_store(&src, store) : wb_audit_source_http(&src, a.pos[0]);
+        rc = store   ? wb_audit_source_store(&src, store)
+             : tiles ? wb_audit_source_dir(&src, tiles)
+                     : wb_audit_source_http(&src, a.pos[0]);
     /* the state file is named after the log's origin */
     if (rc == 0)
         rc = src.checkpoint(src.ctx, &note, &note_len);
@@ -412,7 +417,10 @@ static int run(int argc, char **argv)
     }
     if (rc == 0)
         rc = wb_audit_trust_from_state(&t, state);
-    if (rc == 0 && !t.log_key) {
+    if (rc == 0 && !t.log_key && tiles) {
+        rc = wb_error_set(WB_E_INVALID, "--tiles needs --log-key (or a key pinned by an "
+                          "earlier audit of the same log)");
+    } else if (rc == 0 && !t.log_key) {
         if (store) {
             wb_note_key *k = NULL;
             wb_log *log = NULL;

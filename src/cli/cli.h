@@ -130,6 +130,7 @@ extern const wb_cli_cmd wb_cmd_fleet;
 extern const wb_cli_cmd wb_cmd_findings;
 extern const wb_cli_cmd wb_cmd_reindex;
 extern const wb_cli_cmd wb_cmd_audit;
+extern const wb_cli_cmd wb_cmd_mirror;
 extern const wb_cli_cmd wb_cmd_attest;
 extern const wb_cli_cmd wb_cmd_intake;
 extern const wb_cli_cmd wb_cmd_review_import;

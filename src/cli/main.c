@@ -26,6 +26,7 @@ const wb_cli_cmd *const wb_cli_commands[] = {
     &wb_cmd_attest,
     &wb_cmd_reindex,
     &wb_cmd_audit,
+    &wb_cmd_mirror,
     &wb_cmd_review_import,
     &wb_cmd_sim_devices, /* before `sim`: `waybill sim devices` is the group form */
     &wb_cmd_sim_fault,

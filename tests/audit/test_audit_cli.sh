@@ -63,6 +63,29 @@ grep -q "trusting on first use" "$T/err" && fail "the second run trusted on firs
 expect 1 "$WB" audit "$URL" --log-key "$(cat "$T/other/log.pub")"
 says "not the one this auditor pinned"
 
+# ---- a mirror of the tiles, checked as it is copied, audited as static files ----
+expect 2 "$WB" mirror "$URL" "$T/mirror"
+says "log-key is required"
+expect 0 "$WB" mirror "$URL" "$T/mirror" --log-key "$T/data/log.pub" --json
+says '"fetched"'
+[ -s "$T/mirror/checkpoint" ] || fail "the mirror has no checkpoint"
+ls "$T/mirror/tile/entries/"* >/dev/null 2>&1 || fail "the mirror has no entry bundle"
+expect 0 "$WB" mirror "$URL" "$T/mirror" --log-key "$T/data/log.pub"
+says "mirrored"
+expect 0 "$WB" audit --tiles "$T/mirror" --json
+says '"ok": true'
+says '"checkpoints_consistent": 1'
+# a mirror with a changed entry bundle is caught by the auditor, at the entry
+cp -r "$T/mirror" "$T/mirror-bad"
+B=$(find "$T/mirror-bad/tile/entries" -type f | sort | head -1)
+[ -n "$B" ] || fail "no entry bundle file in the mirror"
+printf 'X' | dd of="$B" bs=1 seek=40 conv=notrunc 2>/dev/null
+expect 1 "$WB" audit --tiles "$T/mirror-bad" --state "$T/bad.db" --log-key "$T/data/log.pub" \
+    --admin-key "$T/data/admin.key.pub" --service-key "$T/data/service.key"
+says "FAILED (leaf) at entry 0"
+expect 3 "$WB" audit --tiles "$T/mirror" --state "$T/fresh.db"
+says "needs --log-key"
+
 # ---- the store, after the server stopped: the same history ----
 kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=
 cp -a "$T/data" "$T/copy"

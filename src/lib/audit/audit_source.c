@@ -270,6 +270,88 @@ int wb_audit_source_store(wb_audit_source *src, const char *dir)
     return 0;
 }
 
+/* ---- a directory of static tiles (waybill mirror) ---- */
+
+typedef struct {
+    char dir[1024];
+} dir_src;
+
+static int dir_read(dir_src *d, const char *rel, uint8_t **data, size_t *len)
+{
+    char path[1200];
+    int rc;
+    snprintf(path, sizeof(path), "%s/%s", d->dir, rel);
+    rc = wb_file_read(path, WB_BUNDLE_MAX, data, len);
+    return rc == WB_E_NOTFOUND ? wb_error_set(WB_E_NOTFOUND, "%s is missing", path) : rc;
+}
+
+static int dir_checkpoint(void *ctx, char **note, size_t *len)
+{
+    return dir_read(ctx, "checkpoint", (uint8_t **)note, len);
+}
+
+static int dir_tile_common(void *ctx, int entries, unsigned level, uint64_t index,
+                           unsigned width, uint8_t **data, size_t *len)
+{
+    char rel[WB_TILE_PATH_MAX];
+    wb_tile_ref ref = {entries, level, index, width};
+    int rc = wb_tile_path(rel, sizeof(rel), &ref);
+    return rc ? rc : dir_read(ctx, rel, data, len);
+}
+
+static int dir_tile(void *ctx, unsigned level, uint64_t index, unsigned width,
+                    uint8_t **data, size_t *len)
+{
+    return dir_tile_common(ctx, 0, level, index, width, data, len);
+}
+
+static int dir_bundle(void *ctx, uint64_t index, unsigned width, uint8_t **data, size_t *len)
+{
+    return dir_tile_common(ctx, 1, 0, index, width, data, len);
+}
+
+static int dir_consistency(void *ctx, uint64_t old_size, uint64_t new_size,
+                           uint8_t (*proof)[WB_HASH_LEN], size_t *n)
+{
+    (void)ctx;
+    (void)proof;
+    (void)n;
+    return wb_error_set(WB_E_NOTFOUND, "a directory of tiles serves no consistency proof "
+                        "(%llu to %llu)", (unsigned long long)old_size,
+                        (unsigned long long)new_size);
+}
+
+static int dir_fleet(void *ctx, uint64_t *size, char **dump, size_t *len)
+{
+    (void)ctx;
+    (void)size;
+    (void)dump;
+    (void)len;
+    return WB_E_NOTFOUND;
+}
+
+int wb_audit_source_dir(wb_audit_source *src, const char *dir)
+{
+    dir_src *d = calloc(1, sizeof(*d));
+    memset(src, 0, sizeof(*src));
+    if (!d)
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    if (strlen(dir) >= sizeof(d->dir)) {
+        free(d);
+        return wb_error_set(WB_E_INVALID, "directory name too long");
+    }
+    snprintf(d->dir, sizeof(d->dir), "%s", dir);
+    src->checkpoint = dir_checkpoint;
+    src->tile = dir_tile;
+    src->bundle = dir_bundle;
+    src->consistency = dir_consistency;
+    src->fleet = dir_fleet;
+    src->free = free;
+    src->ctx = d;
+    snprintf(src->what, sizeof(src->what), "tiles %.490s", dir);
+    return 0;
+}
+
 void wb_audit_source_cleanup(wb_audit_source *src)
 {
     if (src && src->free && src->ctx)
