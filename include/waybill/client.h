@@ -32,6 +32,27 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
 void wb_http_response_cleanup(wb_http_response *resp);
 
 /*
+ * wb_http_set_tls sets, for every later HTTPS request of the process, the
+ * CA certificates (PEM file) servers are verified against (NULL: libcurl's
+ * default store) and the client certificate chain and its key (PEM files)
+ * presented to servers that ask for one (NULL: none; key NULL: the key is
+ * in cert_file). Until it is called the environment gives them:
+ * WAYBILL_CA_FILE, WAYBILL_CLIENT_CERT, WAYBILL_CLIENT_KEY. The files must
+ * be readable now (WB_E_NOTFOUND); they are read again by each request.
+ */
+int wb_http_set_tls(const char *ca_file, const char *cert_file, const char *key_file);
+/*
+ * wb_http_pin makes HTTPS requests to URLs starting with prefix
+ * ("https://127.0.0.1:8443/") verify the server by the SHA-256 of its
+ * public key (SPKI DER) instead of a CA and its host name, presenting
+ * cert_file/key_file (may be NULL) as client certificate: for a server
+ * that talks to itself on loopback. wb_http_unpin removes it.
+ */
+int wb_http_pin(const char *prefix, const uint8_t spki_sha256[32], const char *cert_file,
+                const char *key_file);
+void wb_http_unpin(const char *prefix);
+
+/*
  * wb_http_problem reads an RFC 9290 concise problem details body
  * ({-1: title, -2: detail}) from an error response into title and detail
  * (empty strings when absent or not CBOR problem details).

@@ -136,6 +136,15 @@ void wb_x509_chain_free(uint8_t **der, size_t *len, size_t n);
 int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
                   const char *org, const wb_key *issuer_key, const uint8_t *issuer_der,
                   size_t issuer_len, int is_ca, uint64_t serial, int days);
+/*
+ * wb_x509_issue_tls makes a TLS end-entity certificate like wb_x509_issue
+ * (CA:FALSE, digitalSignature) under the CA issuer_der, with subjectAltName
+ * san in OpenSSL's syntax ("IP:127.0.0.1,DNS:localhost", or NULL) and
+ * extKeyUsage clientAuth (client != 0) or serverAuth. For tests.
+ */
+int wb_x509_issue_tls(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
+                      const wb_key *issuer_key, const uint8_t *issuer_der, size_t issuer_len,
+                      uint64_t serial, int days, const char *san, int client);
 /* DER certificate -> PEM text (malloc'd, NUL-terminated) */
 int wb_x509_der_to_pem(char **pem, const uint8_t *der, size_t len);
 

@@ -2,6 +2,13 @@
  * http.c: one HTTP request with libcurl (waybill/client.h). Responses are
  * read into a capped buffer; redirects are not followed (SCRAPI uses
  * Location for polling, the caller decides).
+ *
+ * HTTPS: one process-wide TLS setting (wb_http_set_tls, or the
+ * WAYBILL_CA_FILE / WAYBILL_CLIENT_CERT / WAYBILL_CLIENT_KEY environment
+ * until it is called): the CA file servers are verified against (libcurl's
+ * default store without one) and the client certificate for mTLS. Pins
+ * (wb_http_pin) verify one server by its public key instead: a server
+ * talking to itself on loopback.
  */
 #include "waybill/client.h"
 #include "waybill/error.h"
@@ -13,11 +20,146 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- TLS settings, process-wide, guarded by tls_mu ---- */
+
+#define PIN_MAX 8
+
+typedef struct {
+    char *prefix;           /* "https://127.0.0.1:8443/" */
+    char pin[64];           /* "sha256//<base64>" */
+    char *cert, *key;       /* client certificate, or NULL */
+} http_pin;
+
+static pthread_mutex_t tls_mu = PTHREAD_MUTEX_INITIALIZER;
+static int tls_set;         /* wb_http_set_tls was called: the environment is not read */
+static char *tls_ca, *tls_cert, *tls_key;
+static http_pin pins[PIN_MAX];
+
+static int readable(const char *what, const char *path)
+{
+    if (path && access(path, R_OK) != 0)
+        return wb_error_set(WB_E_NOTFOUND, "%s %s: cannot be read", what, path);
+    return 0;
+}
+
+static int dup_or_null(char **out, const char *v)
+{
+    *out = NULL;
+    if (v && *v && !(*out = strdup(v)))
+        return wb_error_set(WB_E_NOMEM, "out of memory");
+    return 0;
+}
+
+int wb_http_set_tls(const char *ca_file, const char *cert_file, const char *key_file)
+{
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    int rc;
+    if (key_file && *key_file && !(cert_file && *cert_file))
+        return wb_error_set(WB_E_INVALID, "a TLS client key without its certificate");
+    if ((rc = readable("CA file", ca_file && *ca_file ? ca_file : NULL)) ||
+        (rc = readable("client certificate", cert_file && *cert_file ? cert_file : NULL)) ||
+        (rc = readable("client key", key_file && *key_file ? key_file : NULL)))
+        return rc;
+    if ((rc = dup_or_null(&ca, ca_file)) || (rc = dup_or_null(&cert, cert_file)) ||
+        (rc = dup_or_null(&key, key_file))) {
+        free(ca);
+        free(cert);
+        return rc;
+    }
+    pthread_mutex_lock(&tls_mu);
+    free(tls_ca);
+    free(tls_cert);
+    free(tls_key);
+    tls_ca = ca;
+    tls_cert = cert;
+    tls_key = key;
+    tls_set = 1;
+    pthread_mutex_unlock(&tls_mu);
+    return 0;
+}
+
+int wb_http_pin(const char *prefix, const uint8_t spki_sha256[32], const char *cert_file,
+                const char *key_file)
+{
+    http_pin p;
+    int rc = WB_E_LIMIT;
+    memset(&p, 0, sizeof(p));
+    memcpy(p.pin, "sha256//", 8);
+    wb_base64_encode(p.pin + 8, spki_sha256, 32);
+    if ((rc = dup_or_null(&p.prefix, prefix)) || (rc = dup_or_null(&p.cert, cert_file)) ||
+        (rc = dup_or_null(&p.key, key_file)))
+        goto fail;
+    if (!p.prefix) {
+        rc = wb_error_set(WB_E_INVALID, "an empty pinned URL");
+        goto fail;
+    }
+    pthread_mutex_lock(&tls_mu);
+    for (size_t i = 0; i < PIN_MAX; i++)
+        if (!pins[i].prefix) {
+            pins[i] = p;
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&tls_mu);
+    if (rc == 0)
+        return 0;
+    rc = wb_error_set(WB_E_LIMIT, "more than %d pinned HTTPS servers", PIN_MAX);
+fail:
+    free(p.prefix);
+    free(p.cert);
+    free(p.key);
+    return rc;
+}
+
+void wb_http_unpin(const char *prefix)
+{
+    pthread_mutex_lock(&tls_mu);
+    for (size_t i = 0; i < PIN_MAX; i++)
+        if (pins[i].prefix && strcmp(pins[i].prefix, prefix) == 0) {
+            free(pins[i].prefix);
+            free(pins[i].cert);
+            free(pins[i].key);
+            memset(&pins[i], 0, sizeof(pins[i]));
+        }
+    pthread_mutex_unlock(&tls_mu);
+}
+
+/* libcurl copies the strings it is given, so the lock is held only here */
+static void apply_tls(CURL *c, const char *url)
+{
+    const char *ca, *cert, *key;
+    pthread_mutex_lock(&tls_mu);
+    for (size_t i = 0; i < PIN_MAX; i++)
+        if (pins[i].prefix && strncmp(url, pins[i].prefix, strlen(pins[i].prefix)) == 0) {
+            /* the key is the identity: no CA, no host name */
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+            curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pins[i].pin);
+            if (pins[i].cert) {
+                curl_easy_setopt(c, CURLOPT_SSLCERT, pins[i].cert);
+                curl_easy_setopt(c, CURLOPT_SSLKEY, pins[i].key ? pins[i].key : pins[i].cert);
+            }
+            pthread_mutex_unlock(&tls_mu);
+            return;
+        }
+    ca = tls_set ? tls_ca : getenv("WAYBILL_CA_FILE");
+    cert = tls_set ? tls_cert : getenv("WAYBILL_CLIENT_CERT");
+    key = tls_set ? tls_key : getenv("WAYBILL_CLIENT_KEY");
+    if (ca && *ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    if (cert && *cert) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, key && *key ? key : cert);
+    }
+    pthread_mutex_unlock(&tls_mu);
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -88,6 +230,8 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (strncasecmp(url, "https:", 6) == 0)
+        apply_tls(c, url);
     if (accept) {
         snprintf(h, sizeof(h), "Accept: %s", accept);
         hdrs = curl_slist_append(hdrs, h);

@@ -1,7 +1,9 @@
 /*
  * x509_issue.c: making X.509 v3 certificates (RFC 5280) with OpenSSL, for
  * the simulator and the tests: supplier CAs and device RoT identities whose
- * chains the ledger then checks exactly as it checks real ones.
+ * chains the ledger then checks exactly as it checks real ones, and TLS
+ * server and client certificates (RFC 5280 §4.2.1.6 subjectAltName,
+ * §4.2.1.12 extKeyUsage) for the TLS tests.
  */
 #include "waybill/crypto.h"
 #include "waybill/error.h"
@@ -31,9 +33,12 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
     return 1;
 }
 
-int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
-                  const char *org, const wb_key *issuer_key, const uint8_t *issuer_der,
-                  size_t issuer_len, int is_ca, uint64_t serial, int days)
+/* san and eku in OpenSSL's configuration syntax ("IP:127.0.0.1,DNS:localhost",
+ * "serverAuth"), or NULL */
+static int issue(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
+                 const char *org, const wb_key *issuer_key, const uint8_t *issuer_der,
+                 size_t issuer_len, int is_ca, uint64_t serial, int days, const char *san,
+                 const char *eku)
 {
     X509 *cert = X509_new(), *issuer = NULL;
     X509_NAME *name;
@@ -79,7 +84,9 @@ int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const c
          !add_ext(cert, issuer ? issuer : cert, NID_key_usage,
                   is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") ||
          !add_ext(cert, issuer ? issuer : cert, NID_subject_key_identifier, "hash") ||
-         (issuer && !add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always"))))
+         (issuer && !add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always")) ||
+         (san && !add_ext(cert, issuer ? issuer : cert, NID_subject_alt_name, san)) ||
+         (eku && !add_ext(cert, issuer ? issuer : cert, NID_ext_key_usage, eku))))
         rc = wb_crypto_ossl_fail(WB_E_CRYPTO, "certificate extensions");
     if (rc == 0 && X509_sign(cert, wb_crypto_key_pkey(issuer_key), md) <= 0)
         rc = wb_crypto_ossl_fail(WB_E_CRYPTO, "certificate signature");
@@ -98,6 +105,24 @@ int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const c
     X509_free(cert);
     X509_free(issuer);
     return rc;
+}
+
+int wb_x509_issue(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
+                  const char *org, const wb_key *issuer_key, const uint8_t *issuer_der,
+                  size_t issuer_len, int is_ca, uint64_t serial, int days)
+{
+    return issue(der, len, subject_key, cn, org, issuer_key, issuer_der, issuer_len, is_ca,
+                 serial, days, NULL, NULL);
+}
+
+int wb_x509_issue_tls(uint8_t **der, size_t *len, const wb_key *subject_key, const char *cn,
+                      const wb_key *issuer_key, const uint8_t *issuer_der, size_t issuer_len,
+                      uint64_t serial, int days, const char *san, int client)
+{
+    if (!issuer_der)
+        return wb_error_set(WB_E_INVALID, "a TLS certificate needs an issuing CA");
+    return issue(der, len, subject_key, cn, NULL, issuer_key, issuer_der, issuer_len, 0,
+                 serial, days, san, client ? "clientAuth" : "serverAuth");
 }
 
 int wb_x509_der_to_pem(char **pem, const uint8_t *der, size_t len)
