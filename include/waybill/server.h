@@ -45,6 +45,11 @@ typedef struct {
         unsigned timeout_ms;   /* per add-checkpoint request (3000) */
         unsigned retry_s;      /* a failed witness is tried again after (10) */
     } witness;
+    /* [ui]: the web console's static files at /ui/ (docs/console.md) */
+    struct {
+        int enabled;           /* 1 (default): serve /ui/ */
+        char *dir;             /* NULL: the ui/ directory of the source tree */
+    } ui;
 } wb_server_config;
 
 void wb_server_config_init(wb_server_config *c);

@@ -14,6 +14,7 @@
  *   [attest]   devices_url, key, issuer, site, interval_s, timeout_ms,
  *              threads, max_age_s
  *   [witness]  policy, timeout_ms, retry_s
+ *   [ui]       enabled, dir
  *
  * Unknown sections and keys are errors: a misspelt key must not silently
  * fall back to a default in a security product.
@@ -42,6 +43,7 @@ void wb_server_config_init(wb_server_config *c)
     c->connection_timeout_s = 30;
     c->witness.timeout_ms = 3000;
     c->witness.retry_s = 10;
+    c->ui.enabled = 1;
 }
 
 void wb_server_config_cleanup(wb_server_config *c)
@@ -55,6 +57,7 @@ void wb_server_config_cleanup(wb_server_config *c)
     free(c->attest.issuer);
     free(c->attest.site);
     free(c->witness.policy_file);
+    free(c->ui.dir);
     memset(c, 0, sizeof(*c));
 }
 
@@ -340,6 +343,11 @@ static int handle(void *user, const char *section, const char *key, const char *
             c->witness.timeout_ms = (unsigned)n;
         else if (!strcmp(key, "retry_s") && (rc = parse_uint(&n, v, 1, 86400)) == 0)
             c->witness.retry_s = (unsigned)n;
+    } else if (!strcmp(section, "ui")) {
+        if (!strcmp(key, "enabled"))
+            rc = parse_bool(&c->ui.enabled, v);
+        else if (!strcmp(key, "dir"))
+            rc = set_path(x, &c->ui.dir, v);
     } else if (!strncmp(section, "issuer ", 7) && section[7]) {
         wb_issuer *is = issuer_named(s, section + 7);
         rc = is ? issuer_key(x, is, key, v) : wb_error_set(WB_E_NOMEM, "out of memory");

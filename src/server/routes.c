@@ -19,6 +19,7 @@
  *   GET /fleet[?state=S]               fleet compliance
  *   GET /findings[?status=&tag=&device=&rule=]
  *   GET /metrics, GET /healthz
+ *   GET /ui/, /ui/<file>               the web console's static files (ui.c)
  */
 #include "server_int.h"
 
@@ -487,6 +488,8 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
     }
     if (strncmp(url, "/entries/", 9) == 0)
         return get_entry(s, c, url);
+    if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0)
+        return srv_route_ui(s, c, url);
     if (strcmp(url, "/checkpoint") == 0) {
         char *note = NULL;
         rc = wb_service_checkpoint(s->svc, &note, &len);

@@ -607,6 +607,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         wb_server_stop(s);
         return rc;
     }
+    srv_ui_init(s, c);
     *out = s;
     return 0;
 }
@@ -658,5 +659,6 @@ void wb_server_stop(wb_server *s)
     wb_service_close(s->svc);
     pthread_cond_destroy(&s->timer_cond);
     pthread_mutex_destroy(&s->mu);
+    free(s->ui_dir);
     free(s);
 }

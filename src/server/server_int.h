@@ -34,6 +34,7 @@ struct wb_server {
     struct wb_attest_scheduler *sched; /* [attest]: periodic re-attestation */
     wb_key *attest_key;
     srv_witnesses *witnesses;          /* [witness]: cosignature gathering, or NULL */
+    char *ui_dir;                      /* [ui]: the console's directory (resolved), or NULL */
     struct MHD_Daemon *d;
     unsigned short port;
     size_t max_body;
@@ -68,6 +69,14 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
  * array body would raise now, writing nothing */
 enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const uint8_t *body,
                                 size_t len);
+
+/* ---- ui.c: the web console's static files at /ui/ ---- */
+
+/* resolves the console's directory ([ui] dir, or the compile-time WB_UI_DIR)
+ * into s->ui_dir; a missing directory is logged and /ui/ answers 404 */
+void srv_ui_init(wb_server *s, const wb_server_config *c);
+/* GET /ui and /ui/<file> (public: the files hold no data) */
+enum MHD_Result srv_route_ui(wb_server *s, struct MHD_Connection *c, const char *url);
 
 /* ---- witnesses.c: [witness], cosignatures of the log's checkpoints ---- */
 
