@@ -59,4 +59,15 @@ int wb_query_attest_plan(json_t **out, wb_store *s, const char *target);
  * "receive_index", "intake_index"}; WB_E_NOTFOUND if never shipped */
 int wb_query_shipment(json_t **out, wb_store *s, const char *shipment);
 
+/*
+ * For the web console (docs/console.md, query_console.c):
+ * wb_query_findings_times adds to each finding of an array (wb_query_findings,
+ * a journey's "findings") "entry_id" and "time" (ISO 8601, its iat) of the
+ * finding's own entry and, once closed, "closed_time";
+ * wb_query_journey_placement adds "placed_in": {"parent", "slot", "index"} to
+ * a journey when the device is placed in a parent now.
+ */
+int wb_query_findings_times(wb_store *s, json_t *findings);
+int wb_query_journey_placement(wb_store *s, json_t *journey);
+
 #endif

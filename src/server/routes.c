@@ -323,8 +323,15 @@ static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const 
     }
     if (rc)
         return lib_error(s, c, rc);
-    if (suffix[0] == '\0')
+    if (suffix[0] == '\0') {
         add_receipts(s, o);
+        /* for the console: where it is placed, when its findings were raised */
+        if (wb_query_journey_placement(store, o) != 0 ||
+            wb_query_findings_times(store, json_object_get(o, "findings")) != 0) {
+            json_decref(o);
+            return lib_error(s, c, WB_E_IO);
+        }
+    }
     return send_json(s, c, o);
 }
 
@@ -559,6 +566,8 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
                      ? wb_query_fleet(&o, store, arg(c, "state"))
                      : wb_query_findings(&o, store, arg(c, "status"), arg(c, "tag"),
                                          arg(c, "device"), arg(c, "rule"));
+        if (rc == 0 && url[2] == 'i' && (rc = wb_query_findings_times(store, o)) != 0)
+            json_decref(o);
         if (rc)
             return lib_error(s, c, rc);
         return send_json(s, c, o);
