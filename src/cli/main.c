@@ -1,11 +1,15 @@
 /*
  * main.c: the waybill command line: finds the command in the table and
  * runs it. `waybill help` and `waybill <group> --help` list the commands.
+ * The global HTTPS options (--tls-ca, --tls-cert, --tls-key) are taken out
+ * of the arguments here, before any command sees them.
  */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "waybill/client.h"
 #include "waybill/version.h"
 
 const wb_cli_cmd *const wb_cli_commands[] = {
@@ -55,16 +59,77 @@ static void list_commands(FILE *f, const char *group)
         fprintf(f, "  %-22s %s\n", name, c->summary);
     }
     fprintf(f, "\n'waybill <command> --help' describes a command, its options and exit "
-               "codes.\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 invalid "
+               "codes.\n"
+               "HTTPS, for every command that talks to a service: --tls-ca FILE (CA\n"
+               "  certificates), --tls-cert FILE and --tls-key FILE (client certificate),\n"
+               "  or WAYBILL_CA_FILE, WAYBILL_CLIENT_CERT, WAYBILL_CLIENT_KEY.\n"
+               "exit codes: 0 ok, 1 verification failed, 2 usage, 3 invalid "
                "input,\n            4 not found/exists/I-O, 5 storage or internal "
                "error\n");
+}
+
+/*
+ * removes --tls-ca F, --tls-cert F, --tls-key F (or --opt=F) from argv, up
+ * to a "--", and sets the process's HTTPS client from them, each falling
+ * back to its environment variable (docs/cli.md). 0 or an exit code.
+ */
+static int tls_options(int *argc, char **argv)
+{
+    static const char *const names[3] = {"--tls-ca", "--tls-cert", "--tls-key"};
+    static const char *const env[3] = {"WAYBILL_CA_FILE", "WAYBILL_CLIENT_CERT",
+                                       "WAYBILL_CLIENT_KEY"};
+    const char *v[3] = {NULL, NULL, NULL};
+    int out = 1, given = 0, rc;
+    for (int i = 1; i < *argc; i++) {
+        int k = -1;
+        size_t n = 0;
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        for (int j = 0; j < 3; j++) {
+            n = strlen(names[j]);
+            if (strncmp(argv[i], names[j], n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+                k = j;
+                break;
+            }
+        }
+        if (k < 0) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (argv[i][n] == '=')
+            v[k] = argv[i] + n + 1;
+        else if (i + 1 < *argc)
+            v[k] = argv[++i];
+        else {
+            fprintf(stderr, "waybill: %s needs a file\n", names[k]);
+            return WB_EXIT_USAGE;
+        }
+        given = 1;
+    }
+    argv[out] = NULL;
+    *argc = out;
+    if (!given)
+        return 0; /* the library reads the environment itself */
+    for (int j = 0; j < 3; j++)
+        if (!v[j])
+            v[j] = getenv(env[j]);
+    rc = wb_http_set_tls(v[0], v[1], v[2]);
+    if (rc)
+        return cli_fail("tls", rc);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     const char *group = NULL;
     int has_group = 0;
+    int rc = tls_options(&argc, argv);
 
+    if (rc)
+        return rc;
     if (argc < 2) {
         list_commands(stderr, NULL);
         return WB_EXIT_USAGE;
