@@ -32,6 +32,22 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
 void wb_http_response_cleanup(wb_http_response *resp);
 
 /*
+ * wb_http_set_token sets the bearer token (RFC 6750) every later request
+ * of the process carries (`Authorization: Bearer TOKEN`; NULL or "":
+ * none): the command line's --token and WAYBILL_TOKEN. wb_http_set_token_for
+ * gives requests to URLs under prefix ("http://127.0.0.1:8080") their own
+ * token instead (NULL removes it): a server's scheduler talking to itself.
+ * A token is 1 to 512 printable characters without spaces (WB_E_INVALID).
+ */
+int wb_http_set_token(const char *token);
+int wb_http_set_token_for(const char *prefix, const char *token);
+/* wb_http_request without any bearer token: requests to devices and
+ * witnesses, which must never see the ledger's credentials */
+int wb_http_request_anon(wb_http_response *resp, const char *method, const char *url,
+                         const uint8_t *body, size_t len, const char *content_type,
+                         const char *accept, long timeout_s);
+
+/*
  * wb_http_set_tls sets, for every later HTTPS request of the process, the
  * CA certificates (PEM file) servers are verified against (NULL: libcurl's
  * default store) and the client certificate chain and its key (PEM files)

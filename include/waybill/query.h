@@ -35,6 +35,51 @@ int wb_query_findings(json_t **out, wb_store *s, const char *status, const char 
                       const char *device, const char *rule);
 
 /*
+ * A scope: the part of the fleet a reader may see (docs/personas.md).
+ * A device is in scope when its manifest names one of the manufacturers
+ * (WB_SCOPE_MANUFACTURERS), when it is now at one of the sites
+ * (WB_SCOPE_SITES), or when an entry about it was signed by one of the
+ * issuers (WB_SCOPE_ISSUERS). A finding is in scope when its device is, or
+ * (sites) when it was raised at one of the sites. NULL or WB_SCOPE_ALL: the
+ * whole fleet. At most WB_SCOPE_NAMES_MAX names.
+ */
+typedef enum {
+    WB_SCOPE_ALL = 0,
+    WB_SCOPE_MANUFACTURERS,
+    WB_SCOPE_SITES,
+    WB_SCOPE_ISSUERS,
+} wb_scope_kind;
+
+#define WB_SCOPE_NAMES_MAX 64
+
+typedef struct {
+    wb_scope_kind kind;
+    char *const *names;
+    size_t n;
+} wb_query_scope;
+
+/* wb_query_fleet and wb_query_findings over the devices and findings in scope
+ * only: the counts, the ids and the rows of a scope, never the others' */
+int wb_query_fleet_scoped(json_t **out, wb_store *s, const char *state,
+                          const wb_query_scope *scope);
+int wb_query_findings_scoped(json_t **out, wb_store *s, const char *status, const char *tag,
+                             const char *device, const char *rule,
+                             const wb_query_scope *scope);
+
+/*
+ * 1 if the thing is in scope, 0 if not (or unknown), a negative WB_E_*
+ * on a store error: a device (by id); a log entry (by entry id, lowercase
+ * hex: an entry about a device in scope, or, for WB_SCOPE_ISSUERS, signed
+ * by one of the issuers; entries the fleet tables do not know are in no
+ * scope but WB_SCOPE_ALL); a shipment (sites: shipped from or to one of
+ * them; otherwise one of its units is in scope).
+ */
+int wb_query_device_in_scope(wb_store *s, const char *device, const wb_query_scope *scope);
+int wb_query_entry_in_scope(wb_store *s, const char *entry_id, const wb_query_scope *scope);
+int wb_query_shipment_in_scope(wb_store *s, const char *shipment,
+                               const wb_query_scope *scope);
+
+/*
  * The entries a passport of device holds: the device's own, those of its
  * ancestors (the parents it is placed in, transitively, as of now), those
  * of the firmware its last attestation measured and of the reviews of that

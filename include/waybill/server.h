@@ -17,6 +17,43 @@
 #include "waybill/fleet.h"
 #include "waybill/scitt.h"
 
+/*
+ * [persona NAME]: who may read what (docs/personas.md). Anonymous readers
+ * are the public persona; the others are named by a bearer token or a TLS
+ * client certificate, kept only as SHA-256 digests.
+ */
+typedef enum {
+    WB_PERSONA_PUBLIC = 0,
+    WB_PERSONA_SUPPLIER,    /* scope: manufacturer names (manifests) */
+    WB_PERSONA_INTEGRATOR,  /* scope: its issuer names */
+    WB_PERSONA_LOGISTICS,   /* scope: its issuer names */
+    WB_PERSONA_DATACENTER,  /* scope: sites */
+    WB_PERSONA_AUDITOR,     /* every read */
+    WB_PERSONA_ADMIN,       /* every read and /metrics */
+    WB_PERSONA_METRICS,     /* /metrics only (a Prometheus scraper) */
+    WB_PERSONA_KIND_COUNT
+} wb_persona_kind;
+
+typedef struct {
+    char *name;                /* [A-Za-z0-9._-], in logs and /metrics labels */
+    wb_persona_kind kind;
+    char **scope;              /* manufacturers, sites or issuers, by kind */
+    size_t nscope;
+    const char *scope_key;     /* the key that named it (static) */
+    uint8_t (*tokens)[32];     /* SHA-256 of each bearer token */
+    size_t ntokens;
+    uint8_t (*certs)[32];      /* SHA-256 of each client certificate's DER */
+    size_t ncerts;
+} wb_persona;
+
+/* "supplier"...; NULL for an unknown kind */
+const char *wb_persona_kind_name(wb_persona_kind k);
+
+/* a fresh random bearer token ("wbp_" and 43 base64url characters: 256
+ * bits) and its SHA-256, the digest [persona] token_sha256 takes */
+#define WB_PERSONA_TOKEN_LEN 47
+int wb_persona_token_new(char out[WB_PERSONA_TOKEN_LEN + 1], uint8_t sha256[32]);
+
 typedef struct {
     wb_service_config service;
     char *listen;              /* "ADDR:PORT"; port 0 picks a free one */
@@ -27,6 +64,8 @@ typedef struct {
     unsigned connection_timeout_s;
     int log_requests;          /* one log line per request */
     char *port_file;           /* write the bound port here once listening */
+    wb_persona *personas;      /* [persona NAME] sections */
+    size_t npersonas;
     wb_fleet_options fleet;    /* [governance] and [policy]: the provenance rules */
     /* [attest]: periodic re-attestation of every unit in production */
     struct {

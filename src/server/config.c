@@ -9,6 +9,8 @@
  *              connection_timeout_s
  *   [trust]    anchors (comma-separated PEM files)
  *   [issuer NAME]  key, kid, anchor, content_types
+ *   [persona NAME] kind, manufacturers | sites | issuers, token_sha256,
+ *              token_file, cert_sha256 (persona.c)
  *   [governance] admin_keys;  [policy] cvss_threshold, attest_period_s,
  *              overdue_scan_s
  *   [attest]   devices_url, key, issuer, site, interval_s, timeout_ms,
@@ -24,6 +26,8 @@
 #include "waybill/error.h"
 #include "waybill/util.h"
 #include "waybill/witness.h"
+
+#include "server_int.h"
 
 #include <ini.h>
 #include <stdio.h>
@@ -57,6 +61,7 @@ void wb_server_config_cleanup(wb_server_config *c)
     free(c->attest.issuer);
     free(c->attest.site);
     free(c->witness.policy_file);
+    srv_persona_config_cleanup(c);
     free(c->ui.dir);
     memset(c, 0, sizeof(*c));
 }
@@ -348,6 +353,8 @@ static int handle(void *user, const char *section, const char *key, const char *
             rc = parse_bool(&c->ui.enabled, v);
         else if (!strcmp(key, "dir"))
             rc = set_path(x, &c->ui.dir, v);
+    } else if (!strncmp(section, "persona ", 8) && section[8]) {
+        rc = srv_persona_config_key(c, section + 8, key, v, x->dir);
     } else if (!strncmp(section, "issuer ", 7) && section[7]) {
         wb_issuer *is = issuer_named(s, section + 7);
         rc = is ? issuer_key(x, is, key, v) : wb_error_set(WB_E_NOMEM, "out of memory");
@@ -415,6 +422,11 @@ int wb_server_config_load(wb_server_config *c, const char *path)
             rc = wb_error_set(WB_E_INVALID, "%s: [witness] policy %s names no witness",
                               path, c->witness.policy_file);
         wb_witness_policy_cleanup(&p);
+        if (rc)
+            return rc;
+    }
+    {
+        int rc = srv_persona_config_check(c, path);
         if (rc)
             return rc;
     }

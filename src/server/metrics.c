@@ -140,6 +140,7 @@ int srv_metrics_text(wb_server *s, char **out, size_t *len)
                       (unsigned long long)as.rounds, (unsigned long long)as.passed,
                       (unsigned long long)as.failed, (unsigned long long)as.unreachable);
     }
+    srv_personas_metrics(s->personas, &b);
     srv_witnesses_metrics(s->witnesses, &b);
     rc = wb_buf_finish(&b, &text, len);
     if (rc == 0)

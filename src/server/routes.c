@@ -20,6 +20,10 @@
  *   GET /findings[?status=&tag=&device=&rule=]
  *   GET /metrics, GET /healthz
  *   GET /ui/, /ui/<file>               the web console's static files (ui.c)
+ *
+ * Every route is authorized by persona first (persona.c, docs/personas.md);
+ * a scoped persona sees only the devices, entries, shipments and findings
+ * in its scope, and lists are filtered to them.
  */
 #include "server_int.h"
 
@@ -131,7 +135,34 @@ static enum MHD_Result not_yet_witnessed(wb_server *s, struct MHD_Connection *c,
     return ret;
 }
 
-static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const char *url)
+/* what a scoped persona may see: a device (0), a log entry (1), a shipment (2) */
+static int in_scope(wb_server *s, const srv_persona *who, int what, const char *name)
+{
+    const wb_query_scope *sc = srv_persona_scope(who);
+    wb_store *store;
+    int rc;
+    if (!sc)
+        return 1;
+    if (wb_service_thread_store(s->svc, &store) != 0)
+        return 0;
+    rc = what == 0   ? wb_query_device_in_scope(store, name, sc)
+         : what == 1 ? wb_query_entry_in_scope(store, name, sc)
+                     : wb_query_shipment_in_scope(store, name, sc);
+    return rc == 1; /* unknown, or a store without fleet tables: not in scope */
+}
+
+/* 403 naming the thing and the persona */
+static enum MHD_Result out_of_scope(wb_server *s, struct MHD_Connection *c,
+                                    const srv_persona *who, const char *what, const char *name)
+{
+    char detail[300];
+    snprintf(detail, sizeof(detail), "%s %.80s is not in the scope of persona %s (%s)", what,
+             name, srv_persona_name(who), wb_persona_kind_name(srv_persona_kind(who)));
+    return srv_refuse(s, c, who, detail);
+}
+
+static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const char *url,
+                                 const srv_persona *who)
 {
     uint8_t id[32], *out = NULL;
     size_t len = 0;
@@ -141,6 +172,12 @@ static enum MHD_Result get_entry(wb_server *s, struct MHD_Connection *c, const c
         return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
                        "an entry id is 64 lowercase hex digits: the SHA-256 of the "
                        "registered statement");
+    if (strcmp(suffix, "/statement") == 0) {
+        char hex[65];
+        wb_hex_encode(hex, id, 32);
+        if (!in_scope(s, who, 1, hex))
+            return out_of_scope(s, c, who, "entry", hex);
+    }
     if (witnessed_arg(c) && (suffix[0] == '\0' || strcmp(suffix, "/statement") == 0)) {
         char why[200] = "";
         if (!s->witnesses)
@@ -278,7 +315,8 @@ static void add_receipts(wb_server *s, json_t *journey)
     }
 }
 
-static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const char *url)
+static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const char *url,
+                                  const srv_persona *who)
 {
     const char *p = url + strlen("/devices/");
     char id[WB_DEVICE_ID_HEX + 1];
@@ -294,6 +332,8 @@ static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const 
                        "trust's public key");
     memcpy(id, p, n);
     id[n] = '\0';
+    if (!in_scope(s, who, 0, id))
+        return out_of_scope(s, c, who, "device", id);
     if (strcmp(suffix, "/passport") == 0) {
         uint8_t *pp = NULL;
         size_t len = 0;
@@ -336,7 +376,25 @@ static enum MHD_Result get_device(wb_server *s, struct MHD_Connection *c, const 
 }
 
 /* GET /attest/plan/{device id | in-production} and GET /shipments/{id} */
-static enum MHD_Result get_plan(wb_server *s, struct MHD_Connection *c, const char *url)
+/* a datacenter's plan of every unit in production: the units at its sites */
+static void plan_to_scope(json_t *plan, const wb_query_scope *sc)
+{
+    json_t *units = json_object_get(plan, "units"), *kept = json_array();
+    json_t *u;
+    size_t i;
+    json_array_foreach(units, i, u) {
+        const char *site = json_string_value(json_object_get(u, "site"));
+        for (size_t k = 0; site && k < sc->n; k++)
+            if (strcmp(site, sc->names[k]) == 0) {
+                json_array_append(kept, u);
+                break;
+            }
+    }
+    json_object_set_new(plan, "units", kept);
+}
+
+static enum MHD_Result get_plan(wb_server *s, struct MHD_Connection *c, const char *url,
+                                const srv_persona *who)
 {
     wb_store *store;
     json_t *o = NULL;
@@ -350,11 +408,17 @@ static enum MHD_Result get_plan(wb_server *s, struct MHD_Connection *c, const ch
     if (!wb_fleet_service_config(s->svc))
         return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
                        "this service keeps no fleet state");
+    if (!plan && !in_scope(s, who, 2, what))
+        return out_of_scope(s, c, who, "shipment", what);
+    if (plan && strcmp(what, "in-production") != 0 && !in_scope(s, who, 0, what))
+        return out_of_scope(s, c, who, "device", what);
     rc = wb_service_thread_store(s->svc, &store);
     if (rc == 0)
         rc = plan ? wb_query_attest_plan(&o, store, what) : wb_query_shipment(&o, store, what);
     if (rc)
         return lib_error(s, c, rc);
+    if (plan && srv_persona_scope(who) && srv_persona_scope(who)->kind == WB_SCOPE_SITES)
+        plan_to_scope(o, srv_persona_scope(who));
     return send_json(s, c, o);
 }
 
@@ -408,11 +472,15 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
                                 size_t len)
 {
     const wb_fleet_config *cfg = wb_fleet_service_config(s->svc);
+    const srv_persona *who = NULL;
+    enum MHD_Result refused;
     json_error_t jerr;
     json_t *in, *out, *item;
     wb_store *store;
     size_t i;
     int rc;
+    if (!srv_authorize(s, c, "POST", "/attest/check", &who, &refused))
+        return refused;
     if (!cfg)
         return problem(s, c, MHD_HTTP_NOT_FOUND, "Not found",
                        "this service keeps no fleet state");
@@ -427,6 +495,22 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
                      "or intake payloads", CHECK_MAX);
         json_decref(in);
         return problem(s, c, MHD_HTTP_BAD_REQUEST, "Bad request", detail);
+    }
+    /* a datacenter dry-runs what happens at its own sites, to its own devices */
+    json_array_foreach(in, i, item) {
+        const wb_query_scope *sc = srv_persona_scope(who);
+        const char *site = json_string_value(json_object_get(item, "site"));
+        const char *target = json_string_value(json_object_get(item, "target"));
+        int ok = !sc;
+        for (size_t k = 0; !ok && site && sc->kind == WB_SCOPE_SITES && k < sc->n; k++)
+            ok = strcmp(site, sc->names[k]) == 0;
+        if (ok && sc && target && strlen(target) <= WB_PROV_NAME_MAX)
+            ok = in_scope(s, who, 0, target);
+        if (!ok) {
+            json_decref(in);
+            return out_of_scope(s, c, who, "a dry run at site",
+                                site ? site : "(none)");
+        }
     }
     rc = wb_service_thread_store(s->svc, &store);
     if (rc) {
@@ -484,6 +568,8 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
 {
     uint8_t *out = NULL;
     size_t len = 0;
+    const srv_persona *who = NULL;
+    enum MHD_Result refused;
     int rc;
 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -493,8 +579,12 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
         return problem(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                        "this resource is read-only (GET)");
     }
+    /* who is asking, and whether that persona may use this endpoint at all
+     * (docs/personas.md); per-object scopes are checked by each route */
+    if (!srv_authorize(s, c, method, url, &who, &refused))
+        return refused;
     if (strncmp(url, "/entries/", 9) == 0)
-        return get_entry(s, c, url);
+        return get_entry(s, c, url, who);
     if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0)
         return srv_route_ui(s, c, url);
     if (strcmp(url, "/checkpoint") == 0) {
@@ -554,18 +644,20 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
     if (strcmp(url, "/audit/fleet") == 0 || strcmp(url, "/audit/keys") == 0)
         return get_audit(s, c, url);
     if (strncmp(url, "/devices/", 9) == 0)
-        return get_device(s, c, url);
+        return get_device(s, c, url, who);
     if (strncmp(url, "/attest/plan/", 13) == 0 || strncmp(url, "/shipments/", 11) == 0)
-        return get_plan(s, c, url);
+        return get_plan(s, c, url, who);
     if (strcmp(url, "/fleet") == 0 || strcmp(url, "/findings") == 0) {
         wb_store *store;
         json_t *o = NULL;
         rc = wb_service_thread_store(s->svc, &store);
         if (rc == 0)
             rc = url[1] == 'f' && url[2] == 'l'
-                     ? wb_query_fleet(&o, store, arg(c, "state"))
-                     : wb_query_findings(&o, store, arg(c, "status"), arg(c, "tag"),
-                                         arg(c, "device"), arg(c, "rule"));
+                     ? wb_query_fleet_scoped(&o, store, arg(c, "state"),
+                                             srv_persona_scope(who))
+                     : wb_query_findings_scoped(&o, store, arg(c, "status"), arg(c, "tag"),
+                                                arg(c, "device"), arg(c, "rule"),
+                                                srv_persona_scope(who));
         if (rc == 0 && url[2] == 'i' && (rc = wb_query_findings_times(store, o)) != 0)
             json_decref(o);
         if (rc)

@@ -492,6 +492,8 @@ static int start_scheduler(wb_server *s, const wb_server_config *c,
             snprintf(host, sizeof(host), "[::1]");
     }
     snprintf(url, sizeof(url), "http://%s:%u", host, (unsigned)s->port);
+    if ((rc = srv_personas_bind(s->personas, url)) != 0)
+        return wb_error_prefix(rc, "[attest]");
     wb_verifier_options_init(&o);
     o.ledger_url = url;
     o.devices_url = c->attest.devices_url;
@@ -570,6 +572,15 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
     }
+    /* who may read what: in place before the first request can arrive */
+    rc = srv_personas_new(&s->personas, c, c->attest.interval_s ? c->attest.site : NULL);
+    if (rc) {
+        wb_service_close(s->svc);
+        pthread_cond_destroy(&s->timer_cond);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return rc;
+    }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                             0, NULL, NULL, handler, s,
@@ -582,6 +593,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
                             MHD_OPTION_END);
     if (!s->d) {
+        srv_personas_free(s->personas);
         wb_service_close(s->svc);
         pthread_cond_destroy(&s->timer_cond);
         pthread_mutex_destroy(&s->mu);
@@ -593,6 +605,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
     s->port = info ? info->port : 0;
     if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
         MHD_stop_daemon(s->d);
+        srv_personas_free(s->personas);
         wb_service_close(s->svc);
         free(s);
         return wb_error_set(WB_E_INTERNAL, "cannot start the timer thread");
@@ -656,6 +669,7 @@ void wb_server_stop(wb_server *s)
         if (ls != MHD_INVALID_SOCKET)
             close(ls);
     }
+    srv_personas_free(s->personas); /* and the scheduler's token */
     wb_service_close(s->svc);
     pthread_cond_destroy(&s->timer_cond);
     pthread_mutex_destroy(&s->mu);

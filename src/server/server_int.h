@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "waybill/query.h"
 #include "waybill/server.h"
 #include "waybill/util.h"
 #include "waybill/verifier.h"
@@ -28,12 +29,15 @@ enum {
 
 struct req;
 typedef struct srv_witnesses srv_witnesses;
+typedef struct srv_personas srv_personas;
+typedef struct srv_persona srv_persona;
 
 struct wb_server {
     wb_service *svc;
     struct wb_attest_scheduler *sched; /* [attest]: periodic re-attestation */
     wb_key *attest_key;
     srv_witnesses *witnesses;          /* [witness]: cosignature gathering, or NULL */
+    srv_personas *personas;            /* [persona NAME]: who may read what */
     char *ui_dir;                      /* [ui]: the console's directory (resolved), or NULL */
     struct MHD_Daemon *d;
     unsigned short port;
@@ -77,6 +81,47 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
 void srv_ui_init(wb_server *s, const wb_server_config *c);
 /* GET /ui and /ui/<file> (public: the files hold no data) */
 enum MHD_Result srv_route_ui(wb_server *s, struct MHD_Connection *c, const char *url);
+
+/* ---- persona.c: who may read what (docs/personas.md) ---- */
+
+/* config.c: a key of [persona NAME] (dir: the configuration file's
+ * directory), the checks once the file is read, and the cleanup */
+int srv_persona_config_key(wb_server_config *c, const char *name, const char *key,
+                           const char *v, const char *dir);
+int srv_persona_config_check(const wb_server_config *c, const char *path);
+void srv_persona_config_cleanup(wb_server_config *c);
+
+/*
+ * the readers of a server: the configured personas, plus, when
+ * internal_site is not NULL, one for the server's own attestation
+ * scheduler (a datacenter of that site with a fresh random token, see
+ * srv_personas_bind). With no persona configured, dev mode opens
+ * every read; otherwise anonymous readers are public.
+ */
+int srv_personas_new(srv_personas **out, const wb_server_config *c, const char *internal_site);
+void srv_personas_free(srv_personas *ps);
+/* makes this process's requests to url (the scheduler's ledger URL) carry
+ * the scheduler's token, until srv_personas_free; nothing without one */
+int srv_personas_bind(srv_personas *ps, const char *url);
+
+/*
+ * srv_authorize finds who sent the request (bearer token, client
+ * certificate) and whether that persona may use the endpoint at all.
+ * 1: go on, *who set (NULL for anonymous on a public endpoint); 0: a 401
+ * or 403 problem was queued, *ret is its result. Per-object scope checks
+ * are the route's (srv_refuse).
+ */
+int srv_authorize(wb_server *s, struct MHD_Connection *c, const char *method,
+                  const char *url, const srv_persona **who, enum MHD_Result *ret);
+/* a 403 (or 401 for anonymous) naming why, counted in /metrics */
+enum MHD_Result srv_refuse(wb_server *s, struct MHD_Connection *c, const srv_persona *who,
+                           const char *detail);
+/* what who may see of the fleet: NULL for all of it */
+const wb_query_scope *srv_persona_scope(const srv_persona *who);
+wb_persona_kind srv_persona_kind(const srv_persona *who);
+const char *srv_persona_name(const srv_persona *who);
+/* the /metrics lines (waybill_reads_refused_total) */
+void srv_personas_metrics(srv_personas *ps, wb_buf *b);
 
 /* ---- witnesses.c: [witness], cosignatures of the log's checkpoints ---- */
 

@@ -294,8 +294,9 @@ static int ask_http(const char *devices, const char *id, const uint8_t *nonce, s
     snprintf(path, sizeof(path), "/devices/%s/challenge", id);
     if ((rc = wb_http_join(url, sizeof(url), devices, path)) != 0)
         return rc;
-    rc = wb_http_request(&resp, "POST", url, nonce, nlen, "application/octet-stream",
-                         "application/cose", timeout_s > 0 ? timeout_s : 1);
+    /* devices never see the ledger's bearer token */
+    rc = wb_http_request_anon(&resp, "POST", url, nonce, nlen, "application/octet-stream",
+                              "application/cose", timeout_s > 0 ? timeout_s : 1);
     if (rc)
         return rc;
     if (resp.status != 200) {

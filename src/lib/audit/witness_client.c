@@ -94,8 +94,8 @@ int wb_witness_add_checkpoint(wb_witness_reply *reply, const char *url, uint64_t
     if (rc != 0)
         return wb_error_prefix(rc, "add-checkpoint body");
 
-    rc = wb_http_request(&r, "POST", target, body, body_len, "text/plain", NULL,
-                         timeout_ms > 0 ? (timeout_ms + 999) / 1000 : 0);
+    rc = wb_http_request_anon(&r, "POST", target, body, body_len, "text/plain", NULL,
+                              timeout_ms > 0 ? (timeout_ms + 999) / 1000 : 0);
     free(body);
     if (rc != 0) {
         reply->status = 0;

@@ -10,7 +10,7 @@
  * (wb_http_pin) verify one server by its public key instead: a server
  * talking to itself on loopback.
  */
-#include "waybill/client.h"
+#include "client_int.h"
 #include "waybill/error.h"
 #include "waybill/util.h"
 
@@ -232,6 +232,7 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strncasecmp(url, "https:", 6) == 0)
         apply_tls(c, url);
+    hdrs = http_token_header(hdrs, url);
     if (accept) {
         snprintf(h, sizeof(h), "Accept: %s", accept);
         hdrs = curl_slist_append(hdrs, h);

@@ -6,6 +6,7 @@
 #define WAYBILL_FLEET_INT_H
 
 #include "waybill/fleet.h"
+#include "waybill/query.h"
 
 /* the first column of the first row as int64 / text (into buf); 0 found,
  * WB_E_NOTFOUND if no row */
@@ -33,5 +34,15 @@ int fleet_unattested_child(wb_store *s, const char *parent, char *slot, size_t s
 int fleet_list_join(char **out, const char *const *items, size_t n);
 int fleet_list_has(const char *list, const char *item);
 size_t fleet_list_count(const char *list);
+
+/*
+ * the SQL predicate (into buf) that keeps the rows whose device column
+ * dev_col, or for a site scope also whose site column site_col (may be
+ * NULL), is in scope (query_scope.c); "1 = 1" for the whole fleet. The
+ * scope's names are parameters $first.., stored in args (room for
+ * WB_SCOPE_NAMES_MAX). Returns how many parameters it used, or an error.
+ */
+int fleet_scope_sql(char *buf, size_t cap, const wb_query_scope *scope, const char *dev_col,
+                    const char *site_col, int first, wb_sql_value *args);
 
 #endif

@@ -236,28 +236,69 @@ static int id_row(void *vctx, const wb_sql_value *c, size_t n)
 
 int wb_query_fleet(json_t **out, wb_store *s, const char *state)
 {
-    json_t *o = json_object(), *by_state = json_object(), *by_site = json_object(),
-           *by_tag = json_object(), *by_rule = json_object();
+    return wb_query_fleet_scoped(out, s, state, NULL);
+}
+
+int wb_query_findings(json_t **out, wb_store *s, const char *status, const char *tag,
+                      const char *device, const char *rule)
+{
+    return wb_query_findings_scoped(out, s, status, tag, device, rule, NULL);
+}
+
+/* sql with %s replaced by the predicate (one or two of it) */
+#define SCOPED(buf, fmt, ...) snprintf(buf, sizeof(buf), fmt, __VA_ARGS__)
+
+int wb_query_fleet_scoped(json_t **out, wb_store *s, const char *state,
+                          const wb_query_scope *scope)
+{
+    json_t *o, *by_state, *by_site, *by_tag, *by_rule;
     int64_t total = 0, open = 0, tagged = 0;
-    int rc = wb_store_sql(s, "SELECT state, COUNT(*) FROM fleet_devices GROUP BY state "
-                             "ORDER BY state", NULL, 0, count_row, by_state);
+    /* dev: the devices in scope; fnd: the findings in scope; names are $1.. */
+    char dev[2100], fnd[2100], sql[2600];
+    wb_sql_value a[WB_SCOPE_NAMES_MAX + 1];
+    size_t n;
+    int rc = fleet_scope_sql(dev, sizeof(dev), scope, "id", NULL, 1, a);
     if (rc >= 0)
-        rc = wb_store_sql(s, "SELECT site, COUNT(*) FROM fleet_devices GROUP BY site ORDER BY "
-                             "site", NULL, 0, count_row, by_site);
-    if (rc >= 0)
-        rc = wb_store_sql(s, "SELECT tag, COUNT(*) FROM fleet_findings WHERE status = 'open' "
-                             "GROUP BY tag ORDER BY tag", NULL, 0, count_row, by_tag);
-    if (rc >= 0)
-        rc = wb_store_sql(s, "SELECT rule, COUNT(*) FROM fleet_findings WHERE status = 'open' "
-                             "GROUP BY rule ORDER BY rule", NULL, 0, count_row, by_rule);
-    if (rc >= 0)
-        rc = fleet_int(s, &total, "SELECT COUNT(*) FROM fleet_devices", NULL, 0);
-    if (rc >= 0)
-        rc = fleet_int(s, &open, "SELECT COUNT(*) FROM fleet_findings WHERE status = 'open'",
-                       NULL, 0);
-    if (rc >= 0)
-        rc = fleet_int(s, &tagged, "SELECT COUNT(DISTINCT device) FROM fleet_findings WHERE "
-                                   "status = 'open' AND device <> ''", NULL, 0);
+        rc = fleet_scope_sql(fnd, sizeof(fnd), scope, "device", "site", 1, a);
+    if (rc < 0)
+        return rc;
+    n = (size_t)rc;
+    o = json_object();
+    by_state = json_object();
+    by_site = json_object();
+    by_tag = json_object();
+    by_rule = json_object();
+    SCOPED(sql, "SELECT state, COUNT(*) FROM fleet_devices WHERE %s GROUP BY state ORDER BY "
+           "state", dev);
+    rc = wb_store_sql(s, sql, a, n, count_row, by_state);
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT site, COUNT(*) FROM fleet_devices WHERE %s GROUP BY site ORDER BY "
+               "site", dev);
+        rc = wb_store_sql(s, sql, a, n, count_row, by_site);
+    }
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT tag, COUNT(*) FROM fleet_findings WHERE status = 'open' AND %s "
+               "GROUP BY tag ORDER BY tag", fnd);
+        rc = wb_store_sql(s, sql, a, n, count_row, by_tag);
+    }
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT rule, COUNT(*) FROM fleet_findings WHERE status = 'open' AND %s "
+               "GROUP BY rule ORDER BY rule", fnd);
+        rc = wb_store_sql(s, sql, a, n, count_row, by_rule);
+    }
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT COUNT(*) FROM fleet_devices WHERE %s", dev);
+        rc = fleet_int(s, &total, sql, a, n);
+    }
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT COUNT(*) FROM fleet_findings WHERE status = 'open' AND %s", fnd);
+        rc = fleet_int(s, &open, sql, a, n);
+    }
+    if (rc >= 0) {
+        SCOPED(sql, "SELECT COUNT(DISTINCT device) FROM fleet_findings WHERE status = 'open' "
+               "AND device <> '' AND %s", fnd);
+        rc = fleet_int(s, &tagged, sql, a, n);
+    }
     json_object_set_new(o, "devices", json_integer(total));
     json_object_set_new(o, "by_state", by_state);
     json_object_set_new(o, "by_site", by_site);
@@ -267,14 +308,17 @@ int wb_query_fleet(json_t **out, wb_store *s, const char *state)
     json_object_set_new(o, "open_findings_by_rule", by_rule);
     if (rc >= 0 && state) {
         json_t *ids = json_array();
-        wb_sql_value a[1] = {WB_SQL_S(state)};
-        if (strcmp(state, "tagged") == 0)
-            rc = wb_store_sql(s, "SELECT DISTINCT device FROM fleet_findings WHERE status = "
-                                 "'open' AND device <> '' ORDER BY device", NULL, 0, id_row,
-                              ids);
-        else
-            rc = wb_store_sql(s, "SELECT id FROM fleet_devices WHERE state = $1 ORDER BY id",
-                              a, 1, id_row, ids);
+        a[n] = WB_SQL_S(state);
+        if (strcmp(state, "tagged") == 0) {
+            /* devices with an open finding in scope, and themselves in scope */
+            SCOPED(sql, "SELECT DISTINCT device FROM fleet_findings WHERE status = 'open' AND "
+                   "device <> '' AND %s ORDER BY device", fnd);
+            rc = wb_store_sql(s, sql, a, n, id_row, ids);
+        } else {
+            SCOPED(sql, "SELECT id FROM fleet_devices WHERE state = $%zu AND %s ORDER BY id",
+                   n + 1, dev);
+            rc = wb_store_sql(s, sql, a, n + 1, id_row, ids);
+        }
         json_object_set_new(o, "state", json_string(state));
         json_object_set_new(o, "ids", ids);
     }
@@ -286,17 +330,30 @@ int wb_query_fleet(json_t **out, wb_store *s, const char *state)
     return 0;
 }
 
-int wb_query_findings(json_t **out, wb_store *s, const char *status, const char *tag,
-                      const char *device, const char *rule)
+int wb_query_findings_scoped(json_t **out, wb_store *s, const char *status, const char *tag,
+                             const char *device, const char *rule,
+                             const wb_query_scope *scope)
 {
-    json_t *arr = json_array();
-    wb_sql_value a[4] = {WB_SQL_S(status), WB_SQL_S(tag), WB_SQL_S(device), WB_SQL_S(rule)};
+    json_t *arr;
+    char fnd[2100], sql[2600];
+    wb_sql_value a[WB_SCOPE_NAMES_MAX + 4];
+    size_t n;
+    int rc = fleet_scope_sql(fnd, sizeof(fnd), scope, "device", "site", 5, a + 4);
+    if (rc < 0)
+        return rc;
+    n = (size_t)rc;
+    a[0] = WB_SQL_S(status);
+    a[1] = WB_SQL_S(tag);
+    a[2] = WB_SQL_S(device);
+    a[3] = WB_SQL_S(rule);
     /* each column comparison before its "IS NULL": PostgreSQL types a
        parameter from its first use, and NULL alone says nothing */
-    int rc = wb_store_sql(s, "SELECT " FINDING_COLS " FROM fleet_findings WHERE "
-                             "(status = $1 OR $1 IS NULL) AND (tag = $2 OR $2 IS NULL) AND "
-                             "(device = $3 OR $3 IS NULL) AND (rule = $4 OR $4 IS NULL) "
-                             "ORDER BY idx DESC", a, 4, finding_row, arr);
+    SCOPED(sql, "SELECT " FINDING_COLS " FROM fleet_findings WHERE "
+           "(status = $1 OR $1 IS NULL) AND (tag = $2 OR $2 IS NULL) AND "
+           "(device = $3 OR $3 IS NULL) AND (rule = $4 OR $4 IS NULL) AND %s "
+           "ORDER BY idx DESC", fnd);
+    arr = json_array();
+    rc = wb_store_sql(s, sql, a, 4 + n, finding_row, arr);
     if (rc < 0) {
         json_decref(arr);
         return rc;
