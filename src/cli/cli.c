@@ -135,11 +135,13 @@ int cli_get_json(json_t **out, const char *base, const char *path)
     if (r.status != 200) {
         char title[256], detail[1024];
         wb_http_problem(&r, title, sizeof(title), detail, sizeof(detail));
-        rc = wb_error_set(r.status == 404 ? WB_E_NOTFOUND
-                          : r.status < 500 ? WB_E_INVALID
-                                           : WB_E_INTERNAL,
-                          "%s: HTTP %ld %s%s%s", url, r.status, title, detail[0] ? ": " : "",
-                          detail);
+        rc = wb_error_set(r.status == 404                       ? WB_E_NOTFOUND
+                          : r.status == 401 || r.status == 403 ? WB_E_IO
+                          : r.status < 500                     ? WB_E_INVALID
+                                                               : WB_E_INTERNAL,
+                          "%s: HTTP %ld %s%s%s%s", url, r.status, title,
+                          detail[0] ? ": " : "", detail,
+                          r.status == 401 ? " (give --token TOKEN or WAYBILL_TOKEN)" : "");
     } else if (!(*out = json_loadb((const char *)r.body, r.len, 0, &err))) {
         rc = wb_error_set(WB_E_INVALID, "%s: the answer is not JSON: %s", url, err.text);
     }

@@ -139,5 +139,6 @@ extern const wb_cli_cmd wb_cmd_sim_devices;
 extern const wb_cli_cmd wb_cmd_sim_fault;
 extern const wb_cli_cmd wb_cmd_witness_serve;
 extern const wb_cli_cmd wb_cmd_witness_keygen;
+extern const wb_cli_cmd wb_cmd_persona_token;
 
 #endif

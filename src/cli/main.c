@@ -1,8 +1,9 @@
 /*
  * main.c: the waybill command line: finds the command in the table and
  * runs it. `waybill help` and `waybill <group> --help` list the commands.
- * The global HTTPS options (--tls-ca, --tls-cert, --tls-key) are taken out
- * of the arguments here, before any command sees them.
+ * The global HTTPS options (--tls-ca, --tls-cert, --tls-key) and the
+ * bearer token (--token) are taken out of the arguments here, before any
+ * command sees them.
  */
 #include "cli.h"
 
@@ -41,6 +42,7 @@ const wb_cli_cmd *const wb_cli_commands[] = {
     &wb_cmd_log_prove,
     &wb_cmd_log_verify,
     &wb_cmd_witness_serve, &wb_cmd_witness_keygen,
+    &wb_cmd_persona_token,
     NULL,
 };
 
@@ -63,6 +65,8 @@ static void list_commands(FILE *f, const char *group)
                "HTTPS, for every command that talks to a service: --tls-ca FILE (CA\n"
                "  certificates), --tls-cert FILE and --tls-key FILE (client certificate),\n"
                "  or WAYBILL_CA_FILE, WAYBILL_CLIENT_CERT, WAYBILL_CLIENT_KEY.\n"
+               "A reader's bearer token (docs/personas.md): --token TOKEN or "
+               "WAYBILL_TOKEN.\n"
                "exit codes: 0 ok, 1 verification failed, 2 usage, 3 invalid "
                "input,\n            4 not found/exists/I-O, 5 storage or internal "
                "error\n");
@@ -122,6 +126,44 @@ static int tls_options(int *argc, char **argv)
     return 0;
 }
 
+/*
+ * --token TOKEN (or --token=TOKEN), anywhere up to a "--", or else
+ * WAYBILL_TOKEN: the bearer token every request to a ledger carries
+ * (docs/personas.md). Taken out of argv before the command sees it.
+ */
+static int take_token(int *argc, char **argv)
+{
+    const char *token = getenv("WAYBILL_TOKEN");
+    for (int i = 1; i < *argc; i++) {
+        int take = 0;
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--token") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "waybill: --token needs a value\n");
+                return WB_EXIT_USAGE;
+            }
+            token = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], "--token=", 8) == 0) {
+            token = argv[i] + 8;
+            take = 1;
+        }
+        if (take) {
+            for (int k = i; k + take <= *argc; k++)
+                argv[k] = argv[k + take];
+            *argc -= take;
+            i--;
+        }
+    }
+    if (token && *token && wb_http_set_token(token) != 0) {
+        fprintf(stderr, "waybill: --token / WAYBILL_TOKEN: a bearer token is 1 to 512 "
+                        "printable characters without spaces\n");
+        return WB_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *group = NULL;
@@ -130,6 +172,8 @@ int main(int argc, char **argv)
 
     if (rc)
         return rc;
+    if (take_token(&argc, argv) != 0)
+        return WB_EXIT_USAGE;
     if (argc < 2) {
         list_commands(stderr, NULL);
         return WB_EXIT_USAGE;
