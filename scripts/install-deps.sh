@@ -12,6 +12,7 @@ gcc make cmake pkg-config ca-certificates
 libssl-dev
 libcbor-dev
 libmicrohttpd-dev
+libgnutls28-dev
 libsqlite3-dev
 libpq-dev
 postgresql-15

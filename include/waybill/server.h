@@ -17,6 +17,8 @@
 #include "waybill/fleet.h"
 #include "waybill/scitt.h"
 
+enum { WB_TLS_CLIENT_NONE, WB_TLS_CLIENT_OPTIONAL, WB_TLS_CLIENT_REQUIRED };
+
 /*
  * [persona NAME]: who may read what (docs/personas.md). Anonymous readers
  * are the public persona; the others are named by a bearer token or a TLS
@@ -64,6 +66,15 @@ typedef struct {
     unsigned connection_timeout_s;
     int log_requests;          /* one log line per request */
     char *port_file;           /* write the bound port here once listening */
+    int allow_plain_http;      /* plain HTTP on a non-loopback address (behind a proxy) */
+    /* [tls]: HTTPS terminated by the server (docs/tls.md); off without cert */
+    struct {
+        char *cert_file;       /* PEM certificate chain, leaf first */
+        char *key_file;        /* PEM private key of the leaf */
+        char *client_ca_file;  /* PEM CA(s) client certificates must chain to */
+        int client_auth;       /* WB_TLS_CLIENT_*: none, optional (with client_ca), required */
+        char *outbound_ca_file; /* PEM CA(s) for the server's own HTTPS requests */
+    } tls;
     wb_persona *personas;      /* [persona NAME] sections */
     size_t npersonas;
     wb_fleet_options fleet;    /* [governance] and [policy]: the provenance rules */

@@ -42,7 +42,8 @@ const wb_cli_cmd wb_cmd_serve = {
         "              in DIR; overrides [service] database.\n"
         "--config FILE the INI configuration (docs/configuration.md).\n"
         "--listen A:P  listen address (default 127.0.0.1:8080 or the config's);\n"
-        "              port 0 picks a free port.\n"
+        "              port 0 picks a free port. Plain HTTP (--dev, or no [tls]) only\n"
+        "              on loopback, unless [service] allow_plain_http (docs/tls.md).\n"
         "--port-file F write the port it listens on to F once ready (for scripts).\n"
         "\n"
         "exit codes: 0 stopped by a signal, 2 usage, 3 bad configuration,\n"
@@ -113,8 +114,9 @@ static int run(int argc, char **argv)
         snprintf(addr, sizeof(addr), "%.*s:%u",
                  (int)(colon ? (size_t)(colon - cfg.listen) : strlen(cfg.listen)),
                  cfg.listen, wb_server_port(srv));
-        fprintf(stderr, "waybill serve: '%s' listening on http://%s (data in %s%s)\n",
-                cfg.service.name, addr, cfg.service.data_dir,
+        fprintf(stderr, "waybill serve: '%s' listening on %s://%s (data in %s%s)\n",
+                cfg.service.name, cfg.tls.cert_file ? "https" : "http", addr,
+                cfg.service.data_dir,
                 cfg.service.database ? ", store in PostgreSQL" : "");
     }
     if (cfg.port_file && (rc = cli_write_port_file(cfg.port_file, wb_server_port(srv))) != 0) {

@@ -3,7 +3,8 @@
  * documented with its default in docs/configuration.md.
  *
  *   [service]  name, data_dir, database, listen, receipt_key, threads, dev,
- *              log_requests, port_file
+ *              log_requests, port_file, allow_plain_http
+ *   [tls]      cert, key, client_ca, client_auth, outbound_ca
  *   [batch]    max_entries, interval_ms, register_wait_ms, durability
  *   [limits]   max_body, max_headers, queue_max, connection_limit,
  *              connection_timeout_s
@@ -62,6 +63,10 @@ void wb_server_config_cleanup(wb_server_config *c)
     free(c->attest.site);
     free(c->witness.policy_file);
     srv_persona_config_cleanup(c);
+    free(c->tls.cert_file);
+    free(c->tls.key_file);
+    free(c->tls.client_ca_file);
+    free(c->tls.outbound_ca_file);
     free(c->ui.dir);
     memset(c, 0, sizeof(*c));
 }
@@ -70,6 +75,7 @@ typedef struct {
     wb_server_config *c;
     const char *path;
     int rc;
+    int client_auth_set; /* [tls] client_auth was given */
     char dir[4096]; /* directory of the config file, for relative paths */
 } load_ctx;
 
@@ -234,6 +240,27 @@ static int handle(void *user, const char *section, const char *key, const char *
             rc = parse_bool(&c->log_requests, v);
         else if (!strcmp(key, "port_file"))
             rc = set_path(x, &c->port_file, v);
+        else if (!strcmp(key, "allow_plain_http"))
+            rc = parse_bool(&c->allow_plain_http, v);
+    } else if (!strcmp(section, "tls")) {
+        if (!strcmp(key, "cert"))
+            rc = set_path(x, &c->tls.cert_file, v);
+        else if (!strcmp(key, "key"))
+            rc = set_path(x, &c->tls.key_file, v);
+        else if (!strcmp(key, "client_ca"))
+            rc = set_path(x, &c->tls.client_ca_file, v);
+        else if (!strcmp(key, "outbound_ca"))
+            rc = set_path(x, &c->tls.outbound_ca_file, v);
+        else if (!strcmp(key, "client_auth")) {
+            static const char *const names[] = {"none", "optional", "required"};
+            rc = wb_error_set(WB_E_INVALID, "'%s' is not none, optional or required", v);
+            for (int i = 0; i < 3; i++)
+                if (!strcmp(v, names[i])) {
+                    c->tls.client_auth = i;
+                    x->client_auth_set = 1;
+                    rc = 0;
+                }
+        }
     } else if (!strcmp(section, "batch")) {
         if (!strcmp(key, "max_entries") && (rc = parse_uint(&n, v, 1, WB_LOG_BATCH_MAX)) == 0)
             s->batch_max = (size_t)n;
@@ -400,6 +427,23 @@ int wb_server_config_load(wb_server_config *c, const char *path)
         if (set_str(&c->service.receipt_key_file, buf))
             return WB_E_NOMEM;
     }
+    if (!c->tls.cert_file != !c->tls.key_file)
+        return wb_error_set(WB_E_INVALID, "%s: [tls] needs both cert and key", path);
+    if (c->tls.client_ca_file && !x.client_auth_set)
+        c->tls.client_auth = WB_TLS_CLIENT_OPTIONAL;
+    if (c->tls.client_auth != WB_TLS_CLIENT_NONE && !c->tls.client_ca_file)
+        return wb_error_set(WB_E_INVALID, "%s: [tls] client_auth = %s needs client_ca, the "
+                            "CA that client certificates must chain to", path,
+                            c->tls.client_auth == WB_TLS_CLIENT_REQUIRED ? "required"
+                                                                         : "optional");
+    if ((c->tls.client_ca_file || c->tls.client_auth) && !c->tls.cert_file)
+        return wb_error_set(WB_E_INVALID, "%s: [tls] client certificates need the server's "
+                            "cert and key", path);
+    if (c->tls.client_auth == WB_TLS_CLIENT_REQUIRED && c->attest.interval_s)
+        return wb_error_set(WB_E_INVALID, "%s: [attest] interval_s with [tls] client_auth = "
+                            "required: the server's own attestation scheduler has no client "
+                            "certificate; use client_auth = optional, or run waybill attest "
+                            "from a host that has one", path);
     if (c->attest.interval_s &&
         (!c->attest.devices_url || !c->attest.key_file || !c->attest.issuer ||
          !c->attest.site))

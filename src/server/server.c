@@ -19,6 +19,7 @@
  * the queue is full.
  */
 #include "waybill/server.h"
+#include "waybill/client.h"
 #include "waybill/error.h"
 #include "waybill/log.h"
 #include "waybill/util.h"
@@ -355,6 +356,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->post_check = strcmp(method, "POST") == 0 && strcmp(url, "/attest/check") == 0;
         wb_buf_init(&r->body, s->max_body);
         *con_cls = r;
+        if (s->tls || s->log_requests) {
+            uint8_t fp[32];
+            int have_cert = s->tls && srv_client_cert_sha256(conn, fp) == 0;
+            if (s->log_requests) {
+                char hex[65] = "";
+                if (have_cert)
+                    wb_hex_encode(hex, fp, 8);
+                srv_log("info", "msg=request method=%.16s path=\"%.200s\"%s%s", method, url,
+                        have_cert ? " client_cert=" : "", hex);
+            }
+            if (!have_cert && srv_tls_required(s->tls)) {
+                /* the handshake refuses such a client; this is the backstop */
+                r->rejected_early = 1;
+                srv_count_reject(s, REASON_UNAUTHENTICATED);
+                return send_problem(s, conn, MHD_HTTP_UNAUTHORIZED, "Client certificate "
+                                    "required", "this service requires a TLS client "
+                                    "certificate issued by its client CA", 0);
+            }
+        }
         if (nheaders > (int)s->max_headers) {
             char detail[128];
             r->rejected_early = 1;
@@ -491,7 +511,10 @@ static int start_scheduler(wb_server *s, const wb_server_config *c,
         else
             snprintf(host, sizeof(host), "[::1]");
     }
-    snprintf(url, sizeof(url), "http://%s:%u", host, (unsigned)s->port);
+    snprintf(url, sizeof(url), "%s://%s:%u", s->tls ? "https" : "http", host,
+             (unsigned)s->port);
+    if (s->tls && (rc = srv_tls_pin_self(s->tls, url, NULL, NULL)) != 0)
+        return wb_error_prefix(rc, "[attest]");
     if ((rc = srv_personas_bind(s->personas, url)) != 0)
         return wb_error_prefix(rc, "[attest]");
     wb_verifier_options_init(&o);
@@ -531,7 +554,15 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
                             WB_STATEMENT_MAX);
     }
     rc = wb_parse_listen(&ss, &sl, c->listen);
+    if (rc == 0)
+        rc = srv_listen_check(c, &ss);
+    if (rc == 0)
+        rc = srv_tls_load(&s->tls, c);
+    if (rc == 0 && c->tls.outbound_ca_file &&
+        (rc = wb_http_set_tls(c->tls.outbound_ca_file, NULL, NULL)) != 0)
+        wb_error_prefix(rc, "[tls] outbound_ca");
     if (rc) {
+        srv_tls_free(s->tls);
         free(s);
         return rc;
     }
@@ -565,6 +596,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
     if (rc) {
         pthread_cond_destroy(&s->timer_cond);
         pthread_mutex_destroy(&s->mu);
+        srv_tls_free(s->tls);
         free(s);
         return rc;
     }
@@ -582,9 +614,11 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         return rc;
     }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                                (s->tls ? MHD_USE_TLS : 0),
                             0, NULL, NULL, handler, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_ARRAY, srv_tls_options(s->tls),
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
@@ -597,6 +631,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         wb_service_close(s->svc);
         pthread_cond_destroy(&s->timer_cond);
         pthread_mutex_destroy(&s->mu);
+        srv_tls_free(s->tls);
         free(s);
         return wb_error_set(WB_E_IO, "cannot listen on %s (in use, or not an address of "
                             "this machine?)", c->listen);
@@ -607,6 +642,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         MHD_stop_daemon(s->d);
         srv_personas_free(s->personas);
         wb_service_close(s->svc);
+        srv_tls_free(s->tls);
         free(s);
         return wb_error_set(WB_E_INTERNAL, "cannot start the timer thread");
     }
@@ -670,6 +706,7 @@ void wb_server_stop(wb_server *s)
             close(ls);
     }
     srv_personas_free(s->personas); /* and the scheduler's token */
+    srv_tls_free(s->tls); /* and the scheduler's pin */
     wb_service_close(s->svc);
     pthread_cond_destroy(&s->timer_cond);
     pthread_mutex_destroy(&s->mu);

@@ -31,6 +31,7 @@ struct req;
 typedef struct srv_witnesses srv_witnesses;
 typedef struct srv_personas srv_personas;
 typedef struct srv_persona srv_persona;
+typedef struct srv_tls srv_tls;
 
 struct wb_server {
     wb_service *svc;
@@ -39,6 +40,7 @@ struct wb_server {
     srv_witnesses *witnesses;          /* [witness]: cosignature gathering, or NULL */
     srv_personas *personas;            /* [persona NAME]: who may read what */
     char *ui_dir;                      /* [ui]: the console's directory (resolved), or NULL */
+    srv_tls *tls;                      /* [tls]: HTTPS, or NULL for plain HTTP */
     struct MHD_Daemon *d;
     unsigned short port;
     size_t max_body;
@@ -81,6 +83,30 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
 void srv_ui_init(wb_server *s, const wb_server_config *c);
 /* GET /ui and /ui/<file> (public: the files hold no data) */
 enum MHD_Result srv_route_ui(wb_server *s, struct MHD_Connection *c, const char *url);
+
+/* ---- tls.c: [tls], HTTPS and client certificates ---- */
+
+/*
+ * srv_client_cert_sha256: 0 and the SHA-256 of the DER of the client's
+ * certificate when the connection is TLS and presented one that verified
+ * against [tls] client_ca (chain, validity, extendedKeyUsage clientAuth
+ * when present); WB_E_NOTFOUND otherwise (plain HTTP, none, or not
+ * verified). Cached per connection.
+ */
+int srv_client_cert_sha256(struct MHD_Connection *c, uint8_t out[32]);
+/* reads and checks [tls] (*out stays NULL without it) */
+int srv_tls_load(srv_tls **out, const wb_server_config *c);
+void srv_tls_free(srv_tls *t);
+/* MHD_OPTION_ARRAY items for MHD_start_daemon (just MHD_OPTION_END if t is NULL) */
+const struct MHD_OptionItem *srv_tls_options(const srv_tls *t);
+/* client_auth = required */
+int srv_tls_required(const srv_tls *t);
+/* lets this process's own HTTPS requests to base (the scheduler's) trust the
+ * server's key, presenting cert/key (may be NULL); undone by srv_tls_free */
+int srv_tls_pin_self(srv_tls *t, const char *base, const char *cert_file, const char *key_file);
+/* plain HTTP listens on loopback only, unless allow_plain_http (not --dev) */
+struct sockaddr_storage;
+int srv_listen_check(const wb_server_config *c, const struct sockaddr_storage *ss);
 
 /* ---- persona.c: who may read what (docs/personas.md) ---- */
 
