@@ -30,18 +30,10 @@
 #define TOKEN_MAX 512       /* longest bearer token accepted */
 #define TOKEN_FILE_MAX 4096 /* largest token_file */
 
-/* the TLS layer's srv_client_cert_sha256 (tls.c): 1 once it is in the tree */
-#define SRV_HAVE_CLIENT_CERT 0
-
+/* the verified client certificate's fingerprint (tls.c) */
 static int client_cert(struct MHD_Connection *c, uint8_t out[32])
 {
-#if SRV_HAVE_CLIENT_CERT
     return srv_client_cert_sha256(c, out);
-#else
-    (void)c;
-    (void)out;
-    return WB_E_NOTFOUND;
-#endif
 }
 
 static const char *const kind_names[WB_PERSONA_KIND_COUNT] = {

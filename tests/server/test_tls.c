@@ -12,7 +12,7 @@
  *     required refuses a client without a certificate and one from another
  *     CA, accepts one from client_ca and logs its fingerprint
  *     (srv_client_cert_sha256); optional serves both and names only the
- *     verified one;
+ *     verified one, and a persona named by that fingerprint reads /fleet;
  *   - the CLI with --tls-ca/--tls-cert/--tls-key and WAYBILL_CA_FILE:
  *     waybill submit, waybill audit.
  */
@@ -280,7 +280,7 @@ typedef struct {
     char log[4400];
 } proc;
 
-static void serve(proc *p, const char *tag, const char *client_auth)
+static void serve(proc *p, const char *tag, const char *client_auth, const char *extra)
 {
     const char *bin = getenv("WB_BIN");
     char ini[4400], data[4400], port[4400], text[16000];
@@ -306,8 +306,8 @@ static void serve(proc *p, const char *tag, const char *client_auth)
              "listen = 127.0.0.1:0\nport_file = %s\nlog_requests = true\n"
              "[batch]\ndurability = normal\n"
              "[tls]\ncert = server.pem\nkey = server.key\nclient_ca = ca.pem\n"
-             "client_auth = %s\n",
-             tag, data, port, client_auth);
+             "client_auth = %s\n%s",
+             tag, data, port, client_auth, extra);
     wbt_write_file(ini, text, strlen(text));
     p->pid = fork();
     assert_true(p->pid >= 0);
@@ -420,7 +420,7 @@ static void test_mtls_required(void **state)
     free(st);
     wb_key_free(k);
 
-    serve(&p, "required", "required");
+    serve(&p, "required", "required", "");
     snprintf(url, sizeof(url), "%s/healthz", p.url);
     /* no client certificate: the handshake fails, no request is seen */
     assert_int_equal(wb_http_set_tls(at("ca.pem"), NULL, NULL), 0);
@@ -467,11 +467,17 @@ static void test_mtls_required(void **state)
 static void test_mtls_optional(void **state)
 {
     proc p;
-    char url[160];
+    char url[160], fleet[160], persona[256], hex[65];
     long status;
     (void)state;
-    serve(&p, "optional", "optional");
+    /* a persona named by the client certificate's fingerprint: with personas
+     * configured, anonymous readers are public and may not read /fleet */
+    wb_hex_encode(hex, client_fp, 32);
+    snprintf(persona, sizeof(persona), "[persona auditor-1]\nkind = auditor\n"
+             "cert_sha256 = %s\n", hex);
+    serve(&p, "optional", "optional", persona);
     snprintf(url, sizeof(url), "%s/healthz", p.url);
+    snprintf(fleet, sizeof(fleet), "%s/fleet", p.url);
     assert_int_equal(wb_http_set_tls(at("ca.pem"), NULL, NULL), 0);
     assert_int_equal(get_status(&status, url), 0);
     assert_int_equal(status, 200);
@@ -485,6 +491,16 @@ static void test_mtls_optional(void **state)
     assert_int_equal(status, 200);
     assert_true(logged(&p, client_fp));
     assert_int_equal(count(&p, "client_cert="), 1);
+    /* the certificate is the persona: /fleet with it, 401 without it or with
+     * a certificate that did not verify */
+    assert_int_equal(get_status(&status, fleet), 0);
+    assert_int_equal(status, 200);
+    assert_int_equal(wb_http_set_tls(at("ca.pem"), at("stranger.pem"), at("stranger.key")), 0);
+    if (get_status(&status, fleet) == 0)
+        assert_int_equal(status, 401);
+    assert_int_equal(wb_http_set_tls(at("ca.pem"), NULL, NULL), 0);
+    assert_int_equal(get_status(&status, fleet), 0);
+    assert_int_equal(status, 401);
     assert_int_equal(wb_http_set_tls(NULL, NULL, NULL), 0);
     stop(&p);
 }
