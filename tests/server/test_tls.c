@@ -204,6 +204,31 @@ static void test_https(void **state)
     snprintf(path, sizeof(path), "%s/healthz", plain);
     assert_int_not_equal(get_status(&status, path) == 0 && status == 200, 1);
 
+    /* pinned by its key (how the server's own scheduler reaches it): no CA
+     * needed, any other key refused */
+    {
+        uint8_t **der = NULL, pin[32];
+        size_t *dlen = NULL, n = 0;
+        char prefix[100];
+        wb_key *leaf;
+        assert_int_equal(wb_x509_pem_chain(&der, &dlen, &n, at("server.pem")), 0);
+        assert_int_equal(wb_key_from_x509_der(&leaf, der[0], dlen[0]), 0);
+        assert_int_equal(wb_key_default_kid(pin, leaf), 0); /* SHA-256 of the SPKI */
+        wb_key_free(leaf);
+        wb_x509_chain_free(der, dlen, n);
+        snprintf(prefix, sizeof(prefix), "%s/", url);
+        snprintf(path, sizeof(path), "%s/healthz", url);
+        assert_int_equal(wb_http_pin(prefix, pin, NULL, NULL), 0);
+        assert_int_equal(get_status(&status, path), 0);
+        assert_int_equal(status, 200);
+        wb_http_unpin(prefix);
+        assert_int_equal(get_status(&status, path), WB_E_IO);
+        pin[0] ^= 1;
+        assert_int_equal(wb_http_pin(prefix, pin, NULL, NULL), 0);
+        assert_int_equal(get_status(&status, path), WB_E_IO);
+        wb_http_unpin(prefix);
+    }
+
     /* a missing CA file is refused when set, not at the first request */
     assert_int_equal(wb_http_set_tls(at("nothing.pem"), NULL, NULL), WB_E_NOTFOUND);
     assert_int_equal(wb_http_set_tls(NULL, NULL, at("client.key")), WB_E_INVALID);
