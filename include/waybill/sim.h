@@ -123,6 +123,10 @@ typedef struct {
                                    WB_SIM_UNTIL_RECEIVED only custody-gap can
                                    be injected (the others need the skipped
                                    phases) */
+    const char *site;           /* the datacenter's site (default WB_SIM_SITE) */
+    const char *datacenter;     /* its issuer name (default WB_SIM_DATACENTER):
+                                   another site and datacenter let a second run
+                                   put a second site's fleet in the same ledger */
     /* called from the calling thread as the run goes (may be NULL) */
     void (*progress)(void *ctx, const char *phase, size_t done, size_t total);
     void *progress_ctx;

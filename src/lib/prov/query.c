@@ -315,8 +315,9 @@ int wb_query_fleet_scoped(json_t **out, wb_store *s, const char *state,
                    "device <> '' AND %s ORDER BY device", fnd);
             rc = wb_store_sql(s, sql, a, n, id_row, ids);
         } else {
-            SCOPED(sql, "SELECT id FROM fleet_devices WHERE state = $%zu AND %s ORDER BY id",
-                   n + 1, dev);
+            /* SQLite numbers "$N" parameters in the order they first appear */
+            SCOPED(sql, "SELECT id FROM fleet_devices WHERE %s AND state = $%zu ORDER BY id",
+                   dev, n + 1);
             rc = wb_store_sql(s, sql, a, n + 1, id_row, ids);
         }
         json_object_set_new(o, "state", json_string(state));

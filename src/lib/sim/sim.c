@@ -49,7 +49,7 @@
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
-#define SITE WB_SIM_SITE
+#define SITE (s->site) /* the datacenter's site (wb_sim_options site) */
 #define FACILITY "Woodgrove Integration Center, Brno"
 #define REVIEWER "Trey Research"
 #define FRAMEWORK "OCP SAFE SFR 1.1"
@@ -110,6 +110,8 @@ typedef struct {
     wb_sim_report *rep;
     uint64_t rng;
     char run[16];
+    const char *site;          /* the datacenter's site */
+    sim_party_def datacenter;  /* its party, named by the options */
     sim_party parties[SIM_P_COUNT];
     wb_key *admin;
     wb_cose_signer admin_signer;
@@ -223,6 +225,8 @@ void wb_sim_options_init(wb_sim_options *o)
     o->workers = 16;
     o->overdue_age_s = 7 * 86400;
     o->write_files = 1;
+    o->site = WB_SIM_SITE;
+    o->datacenter = WB_SIM_DATACENTER;
 }
 
 static int check_options(const wb_sim_options *o)
@@ -1592,8 +1596,15 @@ int wb_sim_run(wb_sim_report *r, const wb_sim_options *opt)
     rc = sim_mkdirs(opt->dir);
     if (rc == 0)
         rc = load_admin(&s);
+    /* the datacenter and its site may be another one than the default, so
+     * that several datacenters' fleets share one ledger */
+    s.site = opt->site && opt->site[0] ? opt->site : WB_SIM_SITE;
+    s.datacenter = sim_parties[SIM_P_DATACENTER];
+    if (opt->datacenter && opt->datacenter[0])
+        s.datacenter.name = opt->datacenter;
     for (int i = 0; rc == 0 && i < SIM_P_COUNT; i++)
-        rc = sim_party_make(&s.parties[i], &sim_parties[i], &ca_serial);
+        rc = sim_party_make(&s.parties[i],
+                            i == SIM_P_DATACENTER ? &s.datacenter : &sim_parties[i], &ca_serial);
     if (rc == 0)
         rc = plan_fleet(&s);
     if (rc == 0)
