@@ -35,6 +35,10 @@ swtpm-tools
 # for only when missing from PATH, so a node installed another way is kept
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+# chromium: the real browser tests/ui/test_console.sh drives headless (with
+# puppeteer-core from npm) to check the web console and its in-browser
+# receipt verification; the console itself needs no package
+PACKAGES="$PACKAGES chromium"
 
 missing=""
 for p in $PACKAGES ${WAYBILL_DEPS_EXTRA:-} "$@"; do

@@ -68,9 +68,9 @@ const go = async (hash) => {
 };
 const text = (sel) => page.$eval(sel, (e) => e.textContent.trim());
 const count = (sel) => page.$$eval(sel, (l) => l.length);
-const shot = async (name) => {
+const shot = async (name, fullPage = false) => {
   if (!shots) return;
-  await page.screenshot({ path: path.join(shots, name), fullPage: false });
+  await page.screenshot({ path: path.join(shots, name), fullPage });
   ok(`screenshot ${name}`);
 };
 // sections still loading
@@ -107,7 +107,6 @@ try {
   await page.goto(`${cfg.url}/ui/`, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#token');
   check((await page.evaluate(() => location.hash)) === '#/signin', 'a new session lands on the sign-in page');
-  if (shots) await shot('console-signin.png');
 
   if (cfg.personas.length) {
     // a token the service does not know: 401, said plainly, no session
@@ -132,7 +131,7 @@ try {
   const states = await page.$$eval('.by-state tr[data-key]', (l) => l.map((e) => e.dataset.key));
   check(states.join() === Object.keys(fleetA.by_state).join(), `fleet: devices by state (${states.join(', ')})`);
   check(await count('svg.chart path.area') === 3, 'fleet: the chart of findings over time is drawn (3 stacked tags)');
-  await shot('console-fleet.png');
+  await shot('console-fleet.png', true);
 
   // ---- findings and their filters ----
   const openA = await api('/findings?status=open', A.token);
@@ -204,6 +203,8 @@ try {
     `corruption: that entry shows NOT verified: "${failed.length ? failed[0].text : ''}"`);
   check(receipts.filter((r) => r.id !== victim).every((r) => r.state === 'verified'), 'corruption: every other receipt still verifies');
   check((await page.$eval('#receipt-summary', (e) => e.dataset.failed)) === String(failed.length), 'corruption: the summary counts it');
+  await settled();
+  await shot('console-device-tampered.png');
   await go(`#/entry/${victim}`);
   await page.waitForSelector('#receipt-status .receipt:not([data-state="checking"])');
   check((await text('#receipt-status .receipt')).includes('NOT verified'), 'corruption: the entry page says NOT verified');

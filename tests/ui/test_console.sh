@@ -11,8 +11,9 @@
 # test-local folder (kept in the build tree on later runs, like
 # tests/interop): tests/ui/console.mjs says what it checks.
 #
-# WB_UI_SCREENSHOTS=DIR also writes PNG screenshots of the main pages there
-# (docs/img for the documentation: scripts/console-screenshots.sh).
+# WB_UI_SCREENSHOTS=DIR also writes PNG screenshots of the main pages there;
+# the documentation's are made with WB_UI_SCREENSHOTS=$PWD/docs/img
+# (docs/console.md).
 #
 # Needs node, npm and chromium (scripts/install-deps.sh installs them) and,
 # on the first run in a build tree, the npm registry. A missing browser or a

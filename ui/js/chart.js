@@ -35,10 +35,11 @@ export function openSeries(findings) {
   return { series, useTime };
 }
 
-function niceMax(n) {
-  if (n <= 5) return Math.max(n, 1);
-  const step = 10 ** Math.floor(Math.log10(n));
-  return Math.ceil(n / step) * step;
+// an integer step of 1, 2 or 5 times a power of ten giving at most 5 ticks
+function niceStep(n) {
+  if (n <= 5) return 1;
+  const raw = n / 5, p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((st) => st >= raw);
 }
 
 function label(x, useTime) {
@@ -54,15 +55,15 @@ export function findingsChart(findings) {
   const x0 = series[0].x, x1Raw = series[series.length - 1].x;
   const x1 = x1Raw > x0 ? x1Raw + (x1Raw - x0) * 0.04 : x0 + 1;
   const total = (c) => c.evict + c.investigate + c.remediate;
-  const yMax = niceMax(Math.max(...series.map((p) => total(p.counts))));
+  const peak = Math.max(...series.map((p) => total(p.counts)), 1);
+  const step = niceStep(peak);
+  const yMax = Math.ceil(peak / step) * step;
   const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y) => H - B - (y / yMax) * (H - T - B);
 
   const parts = [];
   // grid and y axis
-  const ticks = Math.min(yMax, 5);
-  for (let i = 0; i <= ticks; i++) {
-    const v = Math.round((yMax * i) / ticks);
+  for (let v = 0; v <= yMax; v += step) {
     parts.push(svg('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }));
     parts.push(svg('text', { x: L - 6, y: sy(v) + 4, class: 'tick', 'text-anchor': 'end' }, String(v)));
   }
