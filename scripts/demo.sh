@@ -117,12 +117,19 @@ echo "   two independent witnesses (C2SP tlog-witness) will cosign every checkpo
     done
     echo "quorum 2"
 } >witness.policy
+# a reader for the web console and the commands below: an admin persona
+# with a fresh token (the service keeps only its SHA-256, docs/personas.md)
+"$WB" persona token >console.token
+TOKEN=$(sed -n 's/^token: //p' console.token)
 cat >service.ini <<INI
 [service]
 name = localhost/waybill-dev
 data_dir = service
 dev = true
 listen = 127.0.0.1:$(cat port)
+[persona console]
+kind = admin
+$(sed -n '/^token_sha256/p' console.token)
 [attest]
 devices_url = $DURL
 key = dc/keys/ams1-operations.key
@@ -133,7 +140,9 @@ interval_s = 3
 policy = witness.policy
 INI
 echo "   restarted with service.ini: [attest] devices_url, key, issuer, site, interval_s = 3;"
-echo "   [witness] policy = witness.policy (2 witnesses, quorum 2)"
+echo "   [witness] policy = witness.policy (2 witnesses, quorum 2);"
+echo "   [persona console] kind = admin: reads now need its token (WAYBILL_TOKEN)"
+export WAYBILL_TOKEN="$TOKEN"
 "$WB" serve --config service.ini 2>>serve.log &
 SERVER=$!
 i=0; while ! "$WB" fleet --url "$URL" >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -162,8 +171,12 @@ kill "$DEVICES" 2>/dev/null || true; wait "$DEVICES" 2>/dev/null || true; DEVICE
 run "$WB" reindex service --check
 
 printf '\nDemo complete. The ledger is in %s/service; to explore it:\n' "$D"
-printf '  %s serve --dev %s/service --listen 127.0.0.1:8080 &\n' "$WB" "$D"
+printf '  %s serve --dev %s/service --listen 127.0.0.1:8080 &   (every read open)\n' "$WB" "$D"
 printf '  %s fleet --url http://127.0.0.1:8080\n' "$WB"
 printf '  %s findings --url http://127.0.0.1:8080 --tag evict\n' "$WB"
 printf '  %s device show %s --url http://127.0.0.1:8080\n' "$WB" "$BLADE"
 printf '  %s device export %s --url http://127.0.0.1:8080 --out my.passport\n' "$WB" "$PART"
+printf 'or with the personas of step 12 (reads need a token):\n'
+printf '  %s serve --config %s/service.ini &\n' "$WB" "$D"
+printf '  WAYBILL_TOKEN=%s %s fleet --url %s\n' "$TOKEN" "$WB" "$URL"
+printf 'console: %s/ui/  token: %s\n' "$URL" "$TOKEN"
