@@ -122,6 +122,34 @@ static void test_mistakes_are_named(void **state)
     }
 }
 
+/* [ui]: the web console's directory and switch (docs/console.md) */
+static void test_ui_keys(void **state)
+{
+    (void)state;
+    wb_server_config c;
+    char want[4400];
+    static const char base[] = "[service]\nname = x\ndata_dir = d\n";
+    char buf[512];
+    const char *path;
+    wb_server_config_init(&c);
+    assert_int_equal(c.ui.enabled, 1); /* served by default */
+    assert_null(c.ui.dir);             /* the source tree's ui/ */
+    wb_server_config_cleanup(&c);
+    snprintf(buf, sizeof(buf), "%s[ui]\nenabled = false\ndir = console\n", base);
+    path = write_ini("ui.ini", buf);
+    wb_server_config_init(&c);
+    if (wb_server_config_load(&c, path) != 0)
+        fail_msg("%s", wb_error_message());
+    assert_int_equal(c.ui.enabled, 0);
+    snprintf(want, sizeof(want), "%s/console", dir); /* relative to the file */
+    assert_string_equal(c.ui.dir, want);
+    wb_server_config_cleanup(&c);
+    snprintf(buf, sizeof(buf), "%s[ui]\nenabled = sometimes\n", base);
+    expect_error(buf, "not true or false");
+    snprintf(buf, sizeof(buf), "%s[ui]\ncolour = blue\n", base);
+    expect_error(buf, "[ui] colour: unknown key");
+}
+
 static void test_dev_defaults(void **state)
 {
     (void)state;
@@ -157,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),
         cmocka_unit_test(test_mistakes_are_named),
+        cmocka_unit_test(test_ui_keys),
         cmocka_unit_test(test_dev_defaults),
     };
     return cmocka_run_group_tests_name("server/config", tests, setup, teardown);
