@@ -9,7 +9,9 @@
 # drives the console in headless Chromium (the Debian package `chromium`)
 # with puppeteer-core, installed from tests/ui/package-lock.json into a
 # test-local folder (kept in the build tree on later runs, like
-# tests/interop): tests/ui/console.mjs says what it checks.
+# tests/interop): tests/ui/console.mjs says what it checks. Before that,
+# tests/ui/modules.mjs runs the console's CBOR decoder and receipt check in
+# Node against vectors and receipts it makes (ES256, ES384, Ed25519).
 #
 # WB_UI_SCREENSHOTS=DIR also writes PNG screenshots of the main pages there;
 # the documentation's are made with WB_UI_SCREENSHOTS=$PWD/docs/img
@@ -56,6 +58,10 @@ start() {
     URL=http://127.0.0.1:$(cat "$WORK/port")
 }
 stop() { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; SRV=; }
+
+# ---- the verification modules on their own (Node's WebCrypto) ----
+node "$HERE/modules.mjs" "$SRC" >"$WORK/modules.out" 2>&1 || fail "ui/js modules, see below"
+sed 's/^/  modules | /' "$WORK/modules.out" | grep -v '^  modules | ok' | tail -20
 
 # ---- a simulated fleet with anomalies ----
 start --dev "$WORK/svc" --listen 127.0.0.1:0 --port-file "$WORK/port" ||

@@ -219,16 +219,16 @@ export function devicePage(el, id) {
       return h('div', {}, h('dl', { class: 'kv', id: 'device-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])), summary);
     }, { class: 'device-summary' }),
     section('Journey', async () => timeline(await journeyP, id, badges), { class: 'journey' }),
-    h('div', { class: 'grid2' },
-      section('Place in the rack tree', async () => rackTree(await journeyP, id), { class: 'rack-tree' }),
-      section('Firmware and reviews', async () => {
-        try {
-          return await firmwarePanel(id, await journeyP, badges);
-        } finally {
-          firmwareDone();
-        }
-      }, { class: 'firmware-panel' })),
-    section('Findings', async () => findingsTable((await journeyP).findings || [], { showDevice: false }), { class: 'device-findings' }));
+    section('Place in the rack tree', async () => rackTree(await journeyP, id), { class: 'rack-tree' }),
+    section('Firmware and reviews', async () => {
+      try {
+        return await firmwarePanel(id, await journeyP, badges);
+      } finally {
+        firmwareDone();
+      }
+    }, { class: 'firmware-panel' }),
+    section('Findings', async () => findingsTable((await journeyP).findings || [],
+      { showDevice: false, none: 'No finding about this device.' }), { class: 'device-findings' }));
 
   // the summary: once the journey's and the firmware's badges are all done
   (async () => {

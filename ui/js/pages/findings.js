@@ -21,8 +21,8 @@ function select(name, label, values, current) {
       values.map((v) => h('option', { value: v, selected: v === current }, v))));
 }
 
-export function findingsTable(list, { showDevice = true } = {}) {
-  if (!list.length) return h('p', { class: 'muted', id: 'no-findings' }, 'No finding matches.');
+export function findingsTable(list, { showDevice = true, none = 'No finding matches.' } = {}) {
+  if (!list.length) return h('p', { class: 'muted', id: 'no-findings' }, none);
   return h('table', { class: 'findings' },
     h('thead', {}, h('tr', {},
       ['raised', 'tag', 'rule', 'status', showDevice ? 'device' : null, 'site', 'reason', 'evidence']
