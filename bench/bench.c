@@ -22,6 +22,10 @@
  *   9. Audit: a log of 10^6 signed statements audited from its store, as a
  *      ratio to the machine's Ed25519 verification ceiling (audit_scale.c;
  *      the entry count from WB_BENCH_AUDIT_ENTRIES or --audit-entries).
+ *  10. Several nodes over PostgreSQL: registrations/s of one and of three
+ *      `waybill serve` nodes sharing one PostgreSQL 15 on this machine, next
+ *      to the SQLite single node, and the time to fail over when the
+ *      sequencer is killed (cluster_scale.c).
  *
  * Usage: waybill-bench [--entries N] [--entry-size B] [--dir DIR]
  *                      [--waybill BIN] [--conns N] [--load-seconds S]
@@ -30,6 +34,9 @@
  *                      [--prov-perf FILE] [--skip-attest] [--attest-only]
  *                      [--audit-entries N] [--audit-threads N]
  *                      [--audit-perf FILE] [--skip-audit] [--audit-only]
+ *                      [--cluster-seconds S] [--cluster-conns N]
+ *                      [--cluster-statements N] [--cluster-perf FILE]
+ *                      [--skip-cluster] [--cluster-only]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +58,12 @@
    threads, 0: one per core; perf_file: a profile of it, may be NULL); 0, or
    1 on a failure already reported */
 int bench_audit(const char *base, uint64_t entries, unsigned threads, const char *perf_file);
+/* cluster_scale.c: prints section 10 (closed loops of conns connections,
+   windows of seconds, 0: the defaults 512 and 5 s; statements to pre-sign,
+   0: enough; perf_file: a profile of the one PostgreSQL node, may be NULL);
+   0, or 1 on a failure already reported */
+int bench_cluster(const char *waybill, const char *base, unsigned conns, double seconds,
+                  size_t statements, const char *perf_file);
 
 static double now(void)
 {
@@ -271,9 +284,12 @@ int main(int argc, char **argv)
     bench_prov_opts po = {0};
     char self[4096], waybill[4200];
     int service_only = 0, skip_prov = 0, prov_only = 0, skip_attest = 0, attest_only = 0,
-        skip_audit = 0, audit_only = 0, rc = 0;
+        skip_audit = 0, audit_only = 0, skip_cluster = 0, cluster_only = 0, rc = 0;
     const char *audit_env = getenv("WB_BENCH_AUDIT_ENTRIES"), *audit_perf = NULL;
-    unsigned audit_threads = 0;
+    unsigned audit_threads = 0, cluster_conns = 0;
+    double cluster_seconds = 0;
+    size_t cluster_statements = 0;
+    const char *cluster_perf = NULL;
     uint64_t audit_entries = audit_env && *audit_env ? strtoull(audit_env, NULL, 10) : 1000000;
 
     for (int i = 1; i < argc; i++) {
@@ -315,6 +331,18 @@ int main(int argc, char **argv)
             skip_audit = 1;
         else if (strcmp(argv[i], "--audit-only") == 0)
             audit_only = 1;
+        else if (strcmp(argv[i], "--cluster-seconds") == 0 && i + 1 < argc)
+            cluster_seconds = strtod(argv[++i], NULL);
+        else if (strcmp(argv[i], "--cluster-conns") == 0 && i + 1 < argc)
+            cluster_conns = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--cluster-statements") == 0 && i + 1 < argc)
+            cluster_statements = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--cluster-perf") == 0 && i + 1 < argc)
+            cluster_perf = argv[++i];
+        else if (strcmp(argv[i], "--skip-cluster") == 0)
+            skip_cluster = 1;
+        else if (strcmp(argv[i], "--cluster-only") == 0)
+            cluster_only = 1;
         else {
             fprintf(stderr, "usage: waybill-bench [--entries N] [--entry-size B] "
                             "[--dir DIR]\n"
@@ -327,7 +355,11 @@ int main(int argc, char **argv)
                             "[--attest-only]\n"
                             "                     [--audit-entries N] [--audit-threads N]\n"
                             "                     [--audit-perf FILE] [--skip-audit] "
-                            "[--audit-only]\n");
+                            "[--audit-only]\n"
+                            "                     [--cluster-seconds S] [--cluster-conns N]\n"
+                            "                     [--cluster-statements N] "
+                            "[--cluster-perf FILE]\n"
+                            "                     [--skip-cluster] [--cluster-only]\n");
             return 2;
         }
     }
@@ -357,6 +389,8 @@ int main(int argc, char **argv)
     printf("waybill-bench on %s %s, %ld cores\n", u.nodename, u.machine,
            sysconf(_SC_NPROCESSORS_ONLN));
 
+    if (cluster_only)
+        goto cluster;
     if (audit_only)
         goto audit;
     if (attest_only)
@@ -397,6 +431,12 @@ audit:
     /* --attest-only runs section 8 alone */
     if (!skip_audit && (audit_only || !attest_only))
         rc |= bench_audit(base, audit_entries, audit_threads, audit_perf);
+
+cluster:
+    /* --attest-only and --audit-only run their section alone */
+    if (!skip_cluster && (cluster_only || (!attest_only && !audit_only)))
+        rc |= bench_cluster(so.waybill, base, cluster_conns, cluster_seconds,
+                            cluster_statements, cluster_perf);
 
     if (base == tmp) {
         char cmd[200];

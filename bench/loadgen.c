@@ -90,6 +90,13 @@ static conn *pop_idle(loop *l)
     return c;
 }
 
+/* the server connection c talks to */
+static const struct sockaddr_in *conn_addr(const loop *l, const conn *c)
+{
+    const load_params *p = l->p;
+    return p->naddrs ? &p->addrs[(size_t)(c - l->conns) % p->naddrs] : &p->addr;
+}
+
 static int conn_open(loop *l, conn *c)
 {
     int one = 1, fl;
@@ -100,7 +107,8 @@ static int conn_open(loop *l, conn *c)
     if (c->fd < 0)
         return -1;
     /* loopback: a blocking connect is immediate; non-blocking afterwards */
-    if (connect(c->fd, (const struct sockaddr *)&l->p->addr, sizeof(l->p->addr)) != 0 ||
+    if (connect(c->fd, (const struct sockaddr *)conn_addr(l, c),
+                sizeof(struct sockaddr_in)) != 0 ||
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
         (fl = fcntl(c->fd, F_GETFL)) < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) != 0)
         goto fail;
@@ -266,6 +274,8 @@ static void record(loop *l, conn *c, int status, size_t hend, size_t clen, doubl
         return;
     }
     r->ok++;
+    if (r->t_ok)
+        r->t_ok[r->nt_ok++] = t;
     {
         double us = (t - c->t_start) * 1e6;
         r->lat_us[r->nlat++] = us > 4e9 ? 4000000000u : (uint32_t)us;
@@ -277,6 +287,7 @@ static void record(loop *l, conn *c, int status, size_t hend, size_t clen, doubl
             memcpy(k->receipt, c->rbuf + hend, clen);
             k->len = clen;
             k->body = c->body;
+            k->t = t;
             r->nreceipts++;
         }
     }
@@ -372,9 +383,12 @@ int load_run(load_result *r, const load_params *p)
     for (unsigned i = 0; l.conns && i < p->conns; i++)
         l.conns[i].fd = -1;
     r->lat_us = calloc(p->nbodies ? p->nbodies : 1, sizeof(uint32_t));
+    if (p->keep_times)
+        r->t_ok = calloc(p->nbodies ? p->nbodies : 1, sizeof(double));
     l.keep_cap = p->keep_every ? p->nbodies / p->keep_every + 1 : 0;
     r->receipts = l.keep_cap ? calloc(l.keep_cap, sizeof(load_receipt)) : NULL;
-    if (l.ep < 0 || !l.conns || !r->lat_us || (l.keep_cap && !r->receipts)) {
+    if (l.ep < 0 || !l.conns || !r->lat_us || (l.keep_cap && !r->receipts) ||
+        (p->keep_times && !r->t_ok)) {
         fprintf(stderr, "waybill-bench: load generator: out of memory or no epoll\n");
         rc = -1;
         goto done;
@@ -382,7 +396,7 @@ int load_run(load_result *r, const load_params *p)
     for (unsigned i = 0; i < p->conns; i++) {
         if (conn_open(&l, &l.conns[i]) != 0) {
             fprintf(stderr, "waybill-bench: cannot connect to 127.0.0.1:%u: %s\n",
-                    ntohs(p->addr.sin_port), strerror(errno));
+                    ntohs(conn_addr(&l, &l.conns[i])->sin_port), strerror(errno));
             rc = -1;
             goto done;
         }
@@ -546,5 +560,6 @@ void load_result_cleanup(load_result *r)
         free(r->receipts[i].receipt);
     free(r->receipts);
     free(r->lat_us);
+    free(r->t_ok);
     memset(r, 0, sizeof(*r));
 }

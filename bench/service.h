@@ -44,12 +44,18 @@ typedef struct {
     /* called when the measured window starts (0) and ends (1); may be NULL */
     void (*mark)(void *ctx, int end);
     void *mark_ctx;
+    /* several servers (section 10): when naddrs > 0, connection i goes to
+     * addrs[i % naddrs] instead of addr */
+    const struct sockaddr_in *addrs;
+    unsigned naddrs;
+    int keep_times;        /* record when each 201 of the window completed */
 } load_params;
 
 typedef struct {
     size_t body;           /* index into bodies */
     uint8_t *receipt;      /* malloc'd */
     size_t len;
+    double t;              /* when it was complete (CLOCK_MONOTONIC, s) */
 } load_receipt;
 
 typedef struct {
@@ -68,6 +74,9 @@ typedef struct {
     int exhausted;         /* ran out of statements before the time was up */
     load_receipt *receipts;
     size_t nreceipts;
+    double *t_ok;          /* keep_times: completion times (CLOCK_MONOTONIC, s) of
+                              the window's 201s, in order */
+    size_t nt_ok;
 } load_result;
 
 /*
