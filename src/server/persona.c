@@ -427,6 +427,14 @@ int srv_personas_new(srv_personas **out, const wb_server_config *c, const char *
         srv_personas_free(ps);
         return rc;
     }
+    if (ps->open)
+        srv_log("info", "msg=\"personas: none configured, development mode: every read is "
+                        "open\"");
+    else if (c->npersonas == 0)
+        srv_log("warn", "msg=\"personas: none configured: anonymous readers see only the "
+                        "public endpoints (docs/personas.md)\"");
+    else
+        srv_log("info", "msg=\"personas\" configured=%zu", c->npersonas);
     *out = ps;
     return 0;
 }

@@ -610,6 +610,7 @@ int wb_server_start(wb_server **out, const wb_server_config *c)
         wb_service_close(s->svc);
         pthread_cond_destroy(&s->timer_cond);
         pthread_mutex_destroy(&s->mu);
+        srv_tls_free(s->tls);
         free(s);
         return rc;
     }
