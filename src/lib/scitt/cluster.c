@@ -36,13 +36,14 @@
 #include "waybill/util.h"
 
 #define WB_CLUSTER_LOCK 0x77617962 /* "wayb" */
-#define LEADER_POLL_MS 250
+#define LEADER_POLL_MS 100
 #define COMPLETER_POLL_MS 5
 
 static const char cluster_schema[] =
     "CREATE TABLE IF NOT EXISTS wb_pending (seq BIGSERIAL PRIMARY KEY, id BYTEA NOT NULL,"
     " statement BYTEA NOT NULL, node TEXT NOT NULL, own INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS wb_refused (seq BIGINT PRIMARY KEY, reason TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS wb_refused (seq BIGINT PRIMARY KEY, reason TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS wb_entry_id_by_idx ON wb_entry_id (idx);";
 
 struct scitt_cluster {
     pthread_t leader_thread, forwarder_thread, completer_thread;
@@ -124,37 +125,106 @@ static void *leader_main(void *arg)
 
 /* ---- 1. forwarding ---- */
 
-typedef struct {
-    int64_t seq;
-} seq_row;
+/*
+ * INSERT ... VALUES (...), (...) RETURNING seq, id for 1..FORWARD_ROWS rows:
+ * the texts are made once, so the store's prepared-statement cache (keyed
+ * by the SQL's address) keeps one statement per row count
+ */
+#define FORWARD_ROWS 16 /* 4 parameters a row: the store binds at most 64 */
+static char *forward_sql[FORWARD_ROWS + 1];
+static pthread_once_t forward_once = PTHREAD_ONCE_INIT;
 
-static int seq_of(void *vctx, const wb_sql_value *cols, size_t n)
+static void forward_sql_init(void)
 {
-    return int_row(vctx, cols, n);
+    for (int k = 1; k <= FORWARD_ROWS; k++) {
+        wb_buf b;
+        uint8_t *out;
+        size_t len;
+        wb_buf_init(&b, 4096);
+        wb_buf_add_str(&b, "INSERT INTO wb_pending (id, statement, node, own) VALUES ");
+        for (int r = 0; r < k; r++)
+            wb_buf_printf(&b, "%s($%d, $%d, $%d, $%d)", r ? ", " : "", 4 * r + 1, 4 * r + 2,
+                          4 * r + 3, 4 * r + 4);
+        wb_buf_add_str(&b, " RETURNING seq, id");
+        if (wb_buf_finish(&b, &out, &len) == 0)
+            forward_sql[k] = (char *)out;
+    }
 }
 
-/* writes tickets (a list) into wb_pending in one transaction */
+typedef struct {
+    wb_ticket **t;
+    size_t n;
+    int rc;
+} returned_ctx;
+
+/* RETURNING seq, id: matched by id (rows may come back in any order) */
+static int returned_row(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    returned_ctx *c = vctx;
+    if (n < 2 || cols[0].type != WB_SQL_INT || cols[1].type != WB_SQL_BLOB || cols[1].len != 32)
+        return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->t[i]->seq == 0 && memcmp(c->t[i]->id, cols[1].b, 32) == 0) {
+            c->t[i]->seq = cols[0].i;
+            return 0;
+        }
+    return 0;
+}
+
+static int state_size_row(void *vctx, const wb_sql_value *cols, size_t n)
+{
+    if (n >= 1 && cols[0].type == WB_SQL_INT)
+        *(uint64_t *)vctx = (uint64_t)cols[0].i;
+    return 0;
+}
+
+/*
+ * writes tickets (a list) into wb_pending: one multi-row INSERT per
+ * FORWARD_ROWS, each its own transaction (autocommit). It takes no writer
+ * lock, so forwarding never waits for the sequencer's batch. Each ticket
+ * learns a floor for its index: the tree size read before its row was
+ * committed (no batch can integrate a row before it is committed).
+ */
 static int forward(wb_service *svc, wb_store *s, wb_ticket *list)
 {
-    char node[64];
-    int rc = wb_store_begin(s);
-    snprintf(node, sizeof(node), "%d", (int)getpid());
-    for (wb_ticket *t = list; rc == 0 && t; t = t->next) {
-        wb_sql_value a[4] = {WB_SQL_B(t->id, 32), WB_SQL_B(t->statement, t->len),
-                             WB_SQL_S(node), WB_SQL_I(t->own)};
-        int64_t seq = -1;
-        rc = wb_store_sql(s, "INSERT INTO wb_pending (id, statement, node, own) VALUES "
-                             "($1, $2, $3, $4) RETURNING seq", a, 4, seq_of, &seq);
-        rc = rc < 0 ? rc : 0;
-        if (rc == 0 && seq < 0)
-            rc = wb_error_set(WB_E_STORE, "wb_pending gave no sequence number");
-        t->seq = seq;
-    }
-    if (rc == 0)
-        rc = wb_store_commit(s);
-    else
-        wb_store_rollback(s);
+    char node[32];
+    uint64_t floor = 0;
+    wb_ticket *chunk[FORWARD_ROWS];
+    wb_sql_value args[4 * FORWARD_ROWS];
+    wb_ticket *t = list;
+    int rc;
     (void)svc;
+    pthread_once(&forward_once, forward_sql_init);
+    snprintf(node, sizeof(node), "%d", (int)getpid());
+    rc = wb_store_sql(s, "SELECT size FROM wb_state WHERE id = 1", NULL, 0, state_size_row,
+                      &floor);
+    rc = rc < 0 ? rc : 0;
+    while (rc == 0 && t) {
+        size_t k = 0;
+        returned_ctx rctx;
+        for (; t && k < FORWARD_ROWS; t = t->next, k++) {
+            chunk[k] = t;
+            t->seq = 0;
+            t->floor = floor;
+            args[4 * k] = WB_SQL_B(t->id, 32);
+            args[4 * k + 1] = WB_SQL_B(t->statement, t->len);
+            args[4 * k + 2] = WB_SQL_S(node);
+            args[4 * k + 3] = WB_SQL_I(t->own);
+        }
+        if (!forward_sql[k])
+            return wb_error_set(WB_E_NOMEM, "out of memory");
+        rctx.t = chunk;
+        rctx.n = k;
+        rctx.rc = 0;
+        rc = wb_store_sql(s, forward_sql[k], args, 4 * k, returned_row, &rctx);
+        rc = rc < 0 ? rc : 0;
+        for (size_t i = 0; rc == 0 && i < k; i++)
+            if (chunk[i]->seq <= 0)
+                rc = wb_error_set(WB_E_STORE, "wb_pending gave no sequence number");
+    }
+    /* a chunk that failed may have committed the chunks before it: those
+       are durable and will be sequenced; this node still fails them all,
+       their clients retry and get the same entry */
     return rc;
 }
 
@@ -274,69 +344,143 @@ int scitt_cluster_take(wb_service *svc, wb_ticket **batch, size_t cap, size_t *n
     return rc < 0 ? rc : 0;
 }
 
+/* "{1,2,3}": a bigint[] literal of the tickets' seqs, for = ANY($1::bigint[]) */
+static int seq_array(char **out, wb_ticket **t, size_t n, int refused_only)
+{
+    wb_buf b;
+    uint8_t *text;
+    size_t len;
+    int first = 1, rc;
+    wb_buf_init(&b, 16 + n * 21);
+    wb_buf_add_str(&b, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (refused_only && !(t[i]->rc && t[i]->rc != 1))
+            continue;
+        wb_buf_printf(&b, "%s%lld", first ? "" : ",", (long long)t[i]->seq);
+        first = 0;
+    }
+    wb_buf_add_str(&b, "}");
+    rc = wb_buf_finish(&b, &text, &len);
+    if (rc == 0)
+        *out = (char *)text;
+    return rc;
+}
+
 int scitt_cluster_batch_hook(wb_service *svc, wb_store *store, wb_ticket **batch, size_t n)
 {
-    int rc = 0;
+    char *seqs = NULL;
+    int rc;
     (void)svc;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    /* refusals are rare: one row each */
+    for (size_t i = 0; i < n; i++) {
         wb_sql_value a[2] = {WB_SQL_I(batch[i]->seq), WB_SQL_S(batch[i]->err)};
-        if (batch[i]->rc && batch[i]->rc != 1) {
-            rc = wb_store_sql(store, "INSERT INTO wb_refused (seq, reason) VALUES ($1, $2) "
-                                     "ON CONFLICT DO NOTHING", a, 2, NULL, NULL);
-            rc = rc < 0 ? rc : 0;
-        }
-        if (rc == 0) {
-            rc = wb_store_sql(store, "DELETE FROM wb_pending WHERE seq = $1", a, 1, NULL,
-                              NULL);
-            rc = rc < 0 ? rc : 0;
-        }
+        if (!(batch[i]->rc && batch[i]->rc != 1))
+            continue;
+        rc = wb_store_sql(store, "INSERT INTO wb_refused (seq, reason) VALUES ($1, $2) "
+                                 "ON CONFLICT DO NOTHING", a, 2, NULL, NULL);
+        if (rc < 0)
+            return rc;
     }
+    /* exactly the rows taken: a row with a smaller seq may commit later */
+    rc = seq_array(&seqs, batch, n, 0);
+    if (rc == 0) {
+        wb_sql_value a[1] = {WB_SQL_S(seqs)};
+        rc = wb_store_sql(store, "DELETE FROM wb_pending WHERE seq = ANY($1::bigint[])", a,
+                          1, NULL, NULL);
+        rc = rc < 0 ? rc : 0;
+    }
+    free(seqs);
     return rc;
 }
 
 /* ---- 3. completing this node's requests ---- */
 
 typedef struct {
-    int found;
-    char reason[256];
-} refused_ctx;
+    wb_ticket **t;
+    size_t n;
+} found_ctx;
 
-static int refused_row(void *vctx, const wb_sql_value *cols, size_t n)
+/* an entry id of the range: the waiting tickets with that id get its index */
+static int range_row(void *vctx, const wb_sql_value *cols, size_t n)
 {
-    refused_ctx *c = vctx;
-    if (n >= 1 && cols[0].type == WB_SQL_TEXT) {
-        c->found = 1;
-        snprintf(c->reason, sizeof(c->reason), "%s", cols[0].s);
-    }
+    found_ctx *c = vctx;
+    if (n < 2 || cols[0].type != WB_SQL_BLOB || cols[0].len != 32 || cols[1].type != WB_SQL_INT)
+        return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->t[i]->index == UINT64_MAX && memcmp(c->t[i]->id, cols[0].b, 32) == 0)
+            c->t[i]->index = (uint64_t)cols[1].i;
     return 0;
 }
 
-/* 1: done (t->rc / receipt set), 0: still waiting, < 0: error */
-static int try_complete(wb_log *log, wb_ticket *t, uint64_t size)
+static int refused_row(void *vctx, const wb_sql_value *cols, size_t n)
 {
-    uint64_t idx;
-    int rc = wb_store_get_entry_id(wb_log_store(log), t->id, &idx);
-    if (rc == 0 && idx < size) {
-        t->index = idx;
-        t->rc = scitt_build_receipt(log, idx, size, &t->receipt, &t->receipt_len);
-        if (t->rc)
-            snprintf(t->err, sizeof(t->err), "%s", wb_error_message());
-        return 1;
-    }
-    if (rc == 0 || rc == WB_E_NOTFOUND) {
-        refused_ctx c = {0, ""};
-        wb_sql_value a[1] = {WB_SQL_I(t->seq)};
-        rc = wb_store_sql(wb_log_store(log), "SELECT reason FROM wb_refused WHERE seq = $1",
-                          a, 1, refused_row, &c);
-        if (rc < 0)
-            return rc;
-        if (c.found) {
-            t->rc = WB_E_INVALID;
-            snprintf(t->err, sizeof(t->err), "%s", c.reason);
-            return 1;
-        }
+    found_ctx *c = vctx;
+    if (n < 2 || cols[0].type != WB_SQL_INT || cols[1].type != WB_SQL_TEXT)
         return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->t[i]->seq == cols[0].i && c->t[i]->index == UINT64_MAX && !c->t[i]->rc) {
+            c->t[i]->rc = WB_E_INVALID;
+            snprintf(c->t[i]->err, sizeof(c->t[i]->err), "%s", cols[1].s);
+        }
+    return 0;
+}
+
+/*
+ * One pass over the waiting tickets, in a few queries however many wait:
+ * the tree size S; the entry ids of [lo, S) where lo is the lowest index
+ * any of them could still have (its floor, or where the last pass stopped
+ * for it); the refusals among their seqs. A ticket whose statement was
+ * already in the log long before (a duplicate) is not in any such range:
+ * after a while it is looked up by its id.
+ */
+static int complete_pass(wb_log *log, wb_ticket **t, size_t n)
+{
+    wb_store *s = wb_log_store(log);
+    uint64_t size = 0, lo = UINT64_MAX;
+    found_ctx c = {t, n};
+    uint8_t *sig = NULL;
+    size_t siglen = 0;
+    char *seqs = NULL;
+    int rc = wb_log_head(log, &size, NULL, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t from = t[i]->checked > t[i]->floor ? t[i]->checked : t[i]->floor;
+        t[i]->index = UINT64_MAX;
+        lo = from < lo ? from : lo;
     }
+    if (rc == 0 && lo < size) {
+        wb_sql_value a[2] = {WB_SQL_I(lo), WB_SQL_I(size)};
+        rc = wb_store_sql(s, "SELECT id, idx FROM wb_entry_id WHERE idx >= $1 AND idx < $2",
+                          a, 2, range_row, &c);
+        rc = rc < 0 ? rc : 0;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (t[i]->index != UINT64_MAX || t[i]->polls++ < 40 || t[i]->polls % 20 != 0)
+            continue;
+        if (wb_store_get_entry_id(s, t[i]->id, &t[i]->index) != 0)
+            t[i]->index = UINT64_MAX;
+    }
+    if (rc == 0)
+        rc = seq_array(&seqs, t, n, 0);
+    if (rc == 0) {
+        wb_sql_value a[1] = {WB_SQL_S(seqs)};
+        rc = wb_store_sql(s, "SELECT seq, reason FROM wb_refused WHERE seq = ANY($1::bigint[])",
+                          a, 1, refused_row, &c);
+        rc = rc < 0 ? rc : 0;
+    }
+    free(seqs);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (t[i]->index == UINT64_MAX || t[i]->index >= size) {
+            t[i]->checked = size;
+            continue;
+        }
+        if (!sig && (rc = scitt_receipt_sig(log, size, &sig, &siglen)) != 0)
+            break;
+        t[i]->rc = scitt_build_receipt_with(log, t[i]->index, size, sig, siglen, &t[i]->receipt,
+                                            &t[i]->receipt_len);
+        if (t[i]->rc)
+            snprintf(t[i]->err, sizeof(t[i]->err), "%s", wb_error_message());
+    }
+    free(sig);
     return rc;
 }
 
@@ -344,11 +488,12 @@ static void *completer_main(void *arg)
 {
     wb_service *svc = arg;
     scitt_cluster *c = svc->cluster;
-    uint64_t seen = UINT64_MAX;
+    wb_ticket **arr = NULL;
+    size_t cap = 0;
     while (!stopping(svc)) {
         wb_log *log;
         wb_ticket *list, *keep = NULL, *done = NULL;
-        uint64_t size = 0;
+        size_t n = 0;
         int rc;
         sleep_ms(COMPLETER_POLL_MS);
         pthread_mutex_lock(&svc->mu);
@@ -357,17 +502,33 @@ static void *completer_main(void *arg)
         pthread_mutex_unlock(&svc->mu);
         if (!list)
             continue;
+        for (wb_ticket *t = list; t; t = t->next)
+            n++;
+        if (n > cap) {
+            wb_ticket **grown = realloc(arr, n * sizeof(*arr));
+            if (!grown) {
+                pthread_mutex_lock(&svc->mu);
+                wb_ticket *last = list;
+                while (last->next)
+                    last = last->next;
+                last->next = c->waiting;
+                c->waiting = list;
+                pthread_mutex_unlock(&svc->mu);
+                continue;
+            }
+            arr = grown;
+            cap = n;
+        }
+        n = 0;
+        for (wb_ticket *t = list; t; t = t->next)
+            arr[n++] = t;
         rc = scitt_thread_log(svc, &log);
         if (rc == 0)
-            rc = wb_log_head(log, &size, NULL, NULL, NULL);
-        for (wb_ticket *t = list, *next; t; t = next) {
-            int r = 0;
-            next = t->next;
-            /* a refusal needs no new tree: look every time the size moved,
-               and every 40 polls otherwise */
-            if (rc == 0 && (size != seen || (t->polls++ % 40) == 0))
-                r = try_complete(log, t, size);
-            if (r == 1) {
+            rc = complete_pass(log, arr, n);
+        for (size_t i = 0; i < n; i++) {
+            wb_ticket *t = arr[i];
+            int finished = rc == 0 && (t->rc || t->receipt);
+            if (finished) {
                 t->next = done;
                 done = t;
             } else {
@@ -375,8 +536,6 @@ static void *completer_main(void *arg)
                 keep = t;
             }
         }
-        if (rc == 0)
-            seen = size;
         pthread_mutex_lock(&svc->mu);
         if (keep) {
             wb_ticket *last = keep;
@@ -399,6 +558,7 @@ static void *completer_main(void *arg)
             }
         }
     }
+    free(arr);
     return NULL;
 }
 

@@ -33,6 +33,8 @@ struct wb_ticket {
     struct wb_service *svc;
     /* cluster mode (cluster.c) */
     int64_t seq;              /* its row in wb_pending */
+    uint64_t floor;           /* its index will be at least this (cluster.c) */
+    uint64_t checked;         /* entries below this were searched for it */
     int own;                  /* the service's own statement (findings) */
     int internal;             /* taken from wb_pending by the sequencer: nobody
                                  waits on it here */
@@ -74,6 +76,10 @@ int scitt_thread_log(wb_service *svc, wb_log **out);
 /* the receipt for index against tree size (its receipt signature must exist) */
 int scitt_build_receipt(wb_log *log, uint64_t index, uint64_t size, uint8_t **out,
                         size_t *len);
+/* the stored receipt signature of tree size (malloc'd), and a receipt from it */
+int scitt_receipt_sig(wb_log *log, uint64_t size, uint8_t **blob, size_t *len);
+int scitt_build_receipt_with(wb_log *log, uint64_t index, uint64_t size, const uint8_t *blob,
+                             size_t blen, uint8_t **out, size_t *len);
 /* sign and store the receipt signature for tree size (inside a transaction) */
 int scitt_store_receipt_sig(wb_service *svc, wb_store *store, uint64_t size,
                             const uint8_t root[32]);

@@ -231,34 +231,44 @@ int scitt_store_receipt_sig(wb_service *svc, wb_store *store, uint64_t size,
     return rc;
 }
 
-int scitt_build_receipt(wb_log *log, uint64_t index, uint64_t size, uint8_t **out,
-                        size_t *len)
+int scitt_receipt_sig(wb_log *log, uint64_t size, uint8_t **blob, size_t *len)
 {
     wb_blob_key key = {WB_BLOB_RECEIPT_SIG, 0, size};
-    uint8_t proof[WB_MERKLE_MAX_PROOF][WB_HASH_LEN];
-    size_t np;
-    uint8_t *blob;
-    size_t blen;
-    wb_reader r, prot;
-    int rc;
-
-    rc = wb_store_get_blob(wb_log_store(log), key, &blob, &blen);
+    int rc = wb_store_get_blob(wb_log_store(log), key, blob, len);
     if (rc == WB_E_NOTFOUND)
         return wb_error_set(WB_E_CORRUPT, "no receipt signature for tree size %llu",
                             (unsigned long long)size);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+int scitt_build_receipt_with(wb_log *log, uint64_t index, uint64_t size, const uint8_t *blob,
+                             size_t blen, uint8_t **out, size_t *len)
+{
+    uint8_t proof[WB_MERKLE_MAX_PROOF][WB_HASH_LEN];
+    size_t np;
+    wb_reader r, prot;
+    int rc;
     wb_reader_init(&r, blob, blen);
-    if (!wb_reader_get_u16_prefixed(&r, &prot) || wb_reader_left(&r) == 0) {
-        free(blob);
+    if (!wb_reader_get_u16_prefixed(&r, &prot) || wb_reader_left(&r) == 0)
         return wb_error_set(WB_E_CORRUPT, "receipt signature of tree size %llu is "
                             "malformed", (unsigned long long)size);
-    }
     rc = wb_log_inclusion_proof(log, proof, &np, index, size);
     if (rc == 0)
         rc = wb_receipt_encode(out, len, prot.ptr, wb_reader_left(&prot), r.ptr,
                                wb_reader_left(&r), size, index,
                                (const uint8_t(*)[32])proof, np);
+    return rc;
+}
+
+int scitt_build_receipt(wb_log *log, uint64_t index, uint64_t size, uint8_t **out,
+                        size_t *len)
+{
+    uint8_t *blob;
+    size_t blen;
+    int rc = scitt_receipt_sig(log, size, &blob, &blen);
+    if (rc)
+        return rc;
+    rc = scitt_build_receipt_with(log, index, size, blob, blen, out, len);
     free(blob);
     return rc;
 }
