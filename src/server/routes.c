@@ -507,9 +507,11 @@ enum MHD_Result srv_route_check(wb_server *s, struct MHD_Connection *c, const ui
         if (ok && sc && target && strlen(target) <= WB_PROV_NAME_MAX)
             ok = in_scope(s, who, 0, target);
         if (!ok) {
+            /* site points into in: answer before freeing it */
+            enum MHD_Result r = out_of_scope(s, c, who, "a dry run at site",
+                                             site ? site : "(none)");
             json_decref(in);
-            return out_of_scope(s, c, who, "a dry run at site",
-                                site ? site : "(none)");
+            return r;
         }
     }
     rc = wb_service_thread_store(s->svc, &store);
