@@ -673,6 +673,16 @@ enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char
             return lib_error(s, c, rc);
         return respond(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, "no-store");
     }
+    if (strcmp(url, "/whoami") == 0) {
+        /* the persona the credentials name (anonymous: public), for the
+           console's header; it says nothing the caller does not hold */
+        json_t *o = json_object();
+        json_object_set_new(o, "persona", json_string(who ? srv_persona_name(who) : "public"));
+        json_object_set_new(o, "kind", json_string(who ? wb_persona_kind_name(
+                                                             srv_persona_kind(who))
+                                                       : "public"));
+        return send_json(s, c, o);
+    }
     if (strcmp(url, "/healthz") == 0) {
         char *ok = strdup("ok\n");
         return respond(s, c, MHD_HTTP_OK, "text/plain", ok, ok ? 3 : 0, "no-store");

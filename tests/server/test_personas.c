@@ -89,6 +89,7 @@ static const row TABLE[] = {
     {"GET", "/.well-known/scitt-keys", NULL, 0, ALL(200)},
     {"GET", "/.well-known/transparency-configuration", NULL, 0, ALL(200)},
     {"GET", "/healthz", NULL, 0, ALL(200)},
+    {"GET", "/whoami", NULL, 0, ALL(200)},
     {"GET", "/witnesses", NULL, 0, ALL(404)},
     {"GET", "/audit/keys", NULL, 0, ALL(200)},
     {"GET", "/entries/{entry}", NULL, 0, ALL(200)},
