@@ -540,30 +540,12 @@ static const char *class_needs(access_class a)
     }
 }
 
+/* a refusal: problem details, never cached; 401s say how to authenticate */
 static enum MHD_Result send_refusal(wb_server *s, struct MHD_Connection *c, unsigned status,
                                     const char *title, const char *detail,
                                     const char *www_auth)
 {
-    struct MHD_Response *resp;
-    uint8_t *body = NULL;
-    size_t len = 0;
-    enum MHD_Result ret;
-    srv_count_status(s, status);
-    if (wb_cbor_problem(&body, &len, title, detail, 0) != 0)
-        return MHD_NO;
-    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/concise-problem-details+cbor");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (www_auth)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_auth);
-    ret = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return srv_send_problem(s, c, status, title, detail, 0, www_auth ? www_auth : "");
 }
 
 /* 401: who is asking is unknown */

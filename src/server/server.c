@@ -106,9 +106,9 @@ static void susp_remove(wb_server *s, req *r)
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_problem(wb_server *s, struct MHD_Connection *c,
-                                    unsigned status, const char *title,
-                                    const char *detail, int retry_after)
+enum MHD_Result srv_send_problem(wb_server *s, struct MHD_Connection *c, unsigned status,
+                                 const char *title, const char *detail, int retry_after,
+                                 const char *www_auth)
 {
     uint8_t *body = NULL;
     size_t len = 0;
@@ -129,9 +129,21 @@ static enum MHD_Result send_problem(wb_server *s, struct MHD_Connection *c,
         snprintf(ra, sizeof(ra), "%d", retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    if (www_auth) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (www_auth[0])
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_auth);
+    }
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result send_problem(wb_server *s, struct MHD_Connection *c,
+                                    unsigned status, const char *title,
+                                    const char *detail, int retry_after)
+{
+    return srv_send_problem(s, c, status, title, detail, retry_after, NULL);
 }
 
 /* maps a library error to HTTP status, title, metrics reason */

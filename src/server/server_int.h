@@ -68,6 +68,14 @@ void srv_observe_latency(wb_server *s, uint64_t us);
 /* the Prometheus text exposition of the counters (malloc'd) */
 int srv_metrics_text(wb_server *s, char **out, size_t *len);
 /* every GET route */
+/*
+ * srv_send_problem answers status with concise problem details (RFC 9290);
+ * retry_after > 0 adds Retry-After; www_auth (may be NULL) marks a refused
+ * read: no-store, and WWW-Authenticate unless it is "".
+ */
+enum MHD_Result srv_send_problem(wb_server *s, struct MHD_Connection *c, unsigned status,
+                                 const char *title, const char *detail, int retry_after,
+                                 const char *www_auth);
 enum MHD_Result srv_route_get(wb_server *s, struct MHD_Connection *c, const char *method,
                               const char *url);
 

@@ -39,6 +39,7 @@
  *     sort bytewise like SQLite (LC_COLLATE C, POSIX or C.UTF-8): checked at
  *     open, because the fleet dump, reindex and every ORDER BY depend on it.
  */
+#include "store_int.h"
 #include "waybill/store.h"
 #include "waybill/error.h"
 #include "waybill/util.h"
@@ -49,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "1"
 #define SQL_COLS_MAX 32     /* result columns passed to a row callback */
 #define SQL_ARGS_MAX 64     /* parameters of one statement */
 #define SQL_TEXT_MAX (1u << 20) /* a translated statement or script */
@@ -894,15 +894,7 @@ static const wb_store_ops pg_ops = {
     .close = pg_close,
 };
 
-/* written in the SQLite dialect and translated like the upper layers' */
-static const char schema_sql[] =
-    "CREATE TABLE wb_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
-    "CREATE TABLE wb_blob (key INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE wb_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " size INTEGER NOT NULL, root BLOB NOT NULL, checkpoint BLOB NOT NULL);"
-    "CREATE TABLE wb_entry_id (id BLOB PRIMARY KEY NOT NULL, idx INTEGER NOT NULL)"
-    " WITHOUT ROWID;"
-    "INSERT INTO wb_meta VALUES ('schema_version', '" SCHEMA_VERSION "');";
+static const char schema_sql[] = WB_STORE_SCHEMA_SQL;
 
 /* 1 if the store's tables exist in this database (search_path), else 0 */
 static int pg_has_schema(pg_store *s, int *has)

@@ -17,6 +17,7 @@
  * One integer primary key per blob keeps the B-tree small; blobs themselves
  * are tiles (at most 8 KiB) and entry bundles.
  */
+#include "store_int.h"
 #include "waybill/store.h"
 #include "waybill/error.h"
 
@@ -27,7 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "1"
 
 typedef struct {
     wb_store base;
@@ -481,14 +481,7 @@ static const wb_store_ops sq_ops = {
     .close = sq_close,
 };
 
-static const char schema_sql[] =
-    "CREATE TABLE wb_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
-    "CREATE TABLE wb_blob (key INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE wb_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " size INTEGER NOT NULL, root BLOB NOT NULL, checkpoint BLOB NOT NULL);"
-    "CREATE TABLE wb_entry_id (id BLOB PRIMARY KEY NOT NULL, idx INTEGER NOT NULL)"
-    " WITHOUT ROWID;"
-    "INSERT INTO wb_meta VALUES ('schema_version', '" SCHEMA_VERSION "');";
+static const char schema_sql[] = WB_STORE_SCHEMA_SQL;
 
 static int sq_prepare(sq_store *s, sqlite3_stmt **st, const char *sql)
 {
