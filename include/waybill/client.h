@@ -30,6 +30,9 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
                     const uint8_t *body, size_t len, const char *content_type,
                     const char *accept, long timeout_s);
 void wb_http_response_cleanup(wb_http_response *resp);
+/* frees the calling thread's HTTP handle (and its kept-alive connections);
+ * threads that exit free theirs themselves */
+void wb_http_thread_cleanup(void);
 
 /*
  * wb_http_set_token sets the bearer token (RFC 6750) every later request

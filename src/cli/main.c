@@ -192,10 +192,15 @@ int main(int argc, char **argv)
         if (c->group && strcmp(c->group, argv[1]) == 0) {
             has_group = 1;
             group = c->group;
-            if (argc >= 3 && strcmp(c->name, argv[2]) == 0)
-                return c->run(argc - 2, argv + 2);
+            if (argc >= 3 && strcmp(c->name, argv[2]) == 0) {
+                rc = c->run(argc - 2, argv + 2);
+                wb_http_thread_cleanup();
+                return rc;
+            }
         } else if (!c->group && strcmp(c->name, argv[1]) == 0) {
-            return c->run(argc - 1, argv + 1);
+            rc = c->run(argc - 1, argv + 1);
+            wb_http_thread_cleanup(); /* the main thread's kept-alive connections */
+            return rc;
         }
     }
     if (has_group) {

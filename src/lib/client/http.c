@@ -23,9 +23,49 @@
 #include <unistd.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/*
+ * One curl handle per thread, reset before each request: its connection
+ * cache keeps connections alive between requests to the same server (an
+ * audit fetches thousands of tiles), and curl reuses one only when the TLS
+ * settings match. Freed when the thread exits.
+ */
+static pthread_key_t curl_key;
+
+static void curl_handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&curl_key, curl_handle_free);
+}
+
+static CURL *thread_handle(void)
+{
+    CURL *c = pthread_getspecific(curl_key);
+    if (c) {
+        curl_easy_reset(c);
+        return c;
+    }
+    c = curl_easy_init();
+    if (c && pthread_setspecific(curl_key, c) != 0) {
+        curl_easy_cleanup(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void wb_http_thread_cleanup(void)
+{
+    CURL *c;
+    pthread_once(&curl_once, curl_init);
+    c = pthread_getspecific(curl_key);
+    if (c) {
+        pthread_setspecific(curl_key, NULL);
+        curl_easy_cleanup(c);
+    }
 }
 
 /* ---- TLS settings, process-wide, guarded by tls_mu ---- */
@@ -218,7 +258,7 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
     memset(resp, 0, sizeof(*resp));
     resp->retry_after = -1;
     pthread_once(&curl_once, curl_init);
-    c = curl_easy_init();
+    c = thread_handle();
     if (!c)
         return wb_error_set(WB_E_NOMEM, "cannot create an HTTP client");
     wb_buf_init(&b, WB_HTTP_BODY_MAX);
@@ -257,8 +297,11 @@ int wb_http_request(wb_http_response *resp, const char *method, const char *url,
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
     }
+    /* the headers list is ours: unhook it before freeing (the handle lives on) */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    if (rc)
+        wb_http_thread_cleanup(); /* a failed transfer's connection is not reused */
     if (rc) {
         wb_buf_cleanup(&b);
         return rc;
