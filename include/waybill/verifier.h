@@ -52,6 +52,11 @@ typedef struct {
     int dry_run;                 /* check, register nothing */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* the periodic scheduler only: a round starts when gate(gate_ctx) says 1
+       (asked again a second later otherwise); several servers over one
+       database run the rounds on the sequencer only (docs/deploy.md) */
+    int (*gate)(void *ctx);
+    void *gate_ctx;
 } wb_verifier_options;
 
 void wb_verifier_options_init(wb_verifier_options *o);
@@ -138,6 +143,7 @@ typedef struct {
 int wb_attest_scheduler_start(wb_attest_scheduler **out, const wb_verifier_options *o,
                               unsigned interval_s);
 void wb_attest_scheduler_get_stats(wb_attest_scheduler *s, wb_attest_scheduler_stats *out);
+
 void wb_attest_scheduler_stop(wb_attest_scheduler *s);
 
 #endif

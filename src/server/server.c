@@ -499,6 +499,14 @@ static int make_dev_admin_key(const wb_fleet_options *f)
 
 /* [attest]: the scheduler talks to this server as any verifier would, over
  * HTTP on loopback (or the address it listens on) */
+/* several nodes over one database: the periodic rounds run on the sequencer */
+static int attest_gate(void *ctx)
+{
+    wb_service_stats st;
+    wb_service_get_stats(ctx, &st);
+    return st.sequencer;
+}
+
 static int start_scheduler(wb_server *s, const wb_server_config *c,
                            const struct sockaddr_storage *ss)
 {
@@ -542,6 +550,8 @@ static int start_scheduler(wb_server *s, const wb_server_config *c,
         o.timeout_ms = c->attest.timeout_ms;
     if (c->attest.max_age_s)
         o.max_age_s = c->attest.max_age_s;
+    o.gate = attest_gate; /* one node of several runs the rounds */
+    o.gate_ctx = s->svc;
     rc = wb_attest_scheduler_start(&s->sched, &o, c->attest.interval_s);
     if (rc == 0)
         srv_log("info", "msg=\"periodic attestation\" interval_s=%u devices=%s site=%s",

@@ -406,7 +406,9 @@ static void *witness_main(void *arg)
         wb_service_get_stats(ws->svc, &st);
         if (st.tree_size > latest)
             latest = st.tree_size;
-        if (latest > done && mono_ms() >= retry_at)
+        /* several nodes over one database: the sequencer submits (it alone
+           knows the newest tree); the others serve what it gathered */
+        if (st.sequencer && latest > done && mono_ms() >= retry_at)
             gather(w);
         pthread_mutex_lock(&ws->mu);
         if (latest > ws->latest)

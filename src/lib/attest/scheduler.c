@@ -33,6 +33,12 @@ struct wb_attest_scheduler {
     wb_attest_scheduler_stats stats;
 };
 
+/* 1 if this process should run the next round */
+static int gate_open(wb_attest_scheduler *s)
+{
+    return !s->o.gate || s->o.gate(s->o.gate_ctx);
+}
+
 static void deadline_at(struct timespec *ts, double t)
 {
     ts->tv_sec = (time_t)t;
@@ -103,7 +109,13 @@ static void *scheduler_main(void *arg)
         double start = mono_now(), interval = (double)s->interval_s;
         vf_plan plan;
         size_t slices;
-        int rc = vf_plan_load(&plan, s->ledger, &target, 1);
+        int rc;
+        if (!gate_open(s)) {
+            if (wait_until(s, start + 1))
+                break;
+            continue;
+        }
+        rc = vf_plan_load(&plan, s->ledger, &target, 1);
         if (rc) {
             fprintf(stderr, "level=error msg=\"attestation round: no plan\" err=\"%s\"\n",
                     wb_error_message());
