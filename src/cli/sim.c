@@ -56,6 +56,9 @@ const wb_cli_cmd wb_cmd_sim = {
         "                   attest-fail     an attestation fails with nothing else wrong\n"
         "                   overdue         a blade's last attestation is 7 days old\n"
         "                                   (found by the service's periodic scan)\n"
+        "  --site SITE    the datacenter's site (default AMS-1); with --datacenter,\n"
+        "                 a second run puts a second site's fleet in the same ledger\n"
+        "  --datacenter NAME  the datacenter's issuer name (default ams1-operations)\n"
         "  --until STOP   all (default): the whole journey, to production;\n"
         "                 received: stop after the carrier's receipt of every\n"
         "                 shipment, leaving the intake and the attestations to\n"
@@ -164,11 +167,12 @@ static void print_text(const wb_sim_report *r, const wb_sim_options *o)
 static int run(int argc, char **argv)
 {
     const char *url = NULL, *admin = NULL, *dir = NULL, *racks = NULL, *blades = NULL,
-               *parts = NULL, *seed = NULL, *inject = NULL, *workers = NULL, *until = NULL;
+               *parts = NULL, *seed = NULL, *inject = NULL, *workers = NULL, *until = NULL,
+               *site = NULL, *datacenter = NULL;
     cli_opt opts[] = {{"--url", &url},         {"--admin-key", &admin}, {"--dir", &dir},
                       {"--racks", &racks},     {"--blades", &blades},   {"--parts", &parts},
                       {"--seed", &seed},       {"--inject", &inject},   {"--workers", &workers},
-                      {"--until", &until}};
+                      {"--until", &until},     {"--site", &site},       {"--datacenter", &datacenter}};
     progress_ctx pc = {isatty(2), ""};
     char *pos[1];
     cli_args a;
@@ -187,6 +191,10 @@ static int run(int argc, char **argv)
     o.url = url;
     o.admin_key_file = admin;
     o.dir = dir;
+    if (site)
+        o.site = site;
+    if (datacenter)
+        o.datacenter = datacenter;
     if ((racks && (rc = parse_uint("--racks", racks, &o.racks)) != 0) ||
         (blades && (rc = parse_uint("--blades", blades, &o.blades)) != 0) ||
         (parts && (rc = parse_uint("--parts", parts, &o.parts)) != 0) ||
