@@ -20,14 +20,16 @@ const wb_cli_cmd wb_cmd_reindex = {
     .name = "reindex",
     .summary = "rebuild the fleet state from the log alone",
     .usage =
-        "usage: waybill reindex DIR [--check] [--json]\n"
+        "usage: waybill reindex DIR [--database CONNINFO] [--check] [--json]\n"
         "\n"
         "Drops the fleet tables of the log in DIR and rebuilds them by applying\n"
         "every entry in order (docs/anomalies.md). The tables are derived from the log\n"
         "only, so nothing is lost. With --check it first dumps the tables as they\n"
         "are, then rebuilds, then compares: exit 1 and the first difference if the\n"
         "rebuild does not reproduce them exactly. Stop the server first, or expect\n"
-        "the rebuild to wait for its writer lock.\n"
+        "the rebuild to wait for its writer lock. With --database the log and the\n"
+        "tables are in that PostgreSQL database ([service] database) and DIR holds\n"
+        "the log's keys.\n"
         "\n"
         "exit codes: 0 rebuilt (and equal), 1 the rebuilt tables differ, 2 usage,\n"
         "            4 no such log, 5 storage failure\n",
@@ -57,6 +59,8 @@ static void progress(void *vctx, uint64_t done, uint64_t total)
 static int run(int argc, char **argv)
 {
     char *pos[2];
+    const char *database = NULL;
+    cli_opt opts[] = {{"--database", &database}};
     cli_args a;
     ctx c = {NULL, isatty(2)};
     uint64_t size;
@@ -66,12 +70,19 @@ static int run(int argc, char **argv)
 
     /* --check is a flag: take it out before the common parser */
     want_check = cli_take_flag(&argc, argv, "--check");
-    rc = cli_parse(&wb_cmd_reindex, argc, argv, NULL, 0, &a, pos, 1);
+    rc = cli_parse(&wb_cmd_reindex, argc, argv, opts, 1, &a, pos, 1);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos != 1)
         return cli_usage_error(&wb_cmd_reindex, "expected the log directory");
-    rc = wb_log_open(&c.log, a.pos[0], NULL);
+    if (database) {
+        wb_store *store = NULL;
+        rc = wb_store_open_postgres(&store, database, NULL);
+        if (rc == 0)
+            rc = wb_log_open_store(&c.log, a.pos[0], store, NULL);
+    } else {
+        rc = wb_log_open(&c.log, a.pos[0], NULL);
+    }
     if (rc == 0)
         rc = wb_log_head(c.log, &size, NULL, NULL, NULL);
     if (rc == 0)
