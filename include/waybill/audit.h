@@ -114,6 +114,7 @@ typedef enum {
     WB_AUDIT_FLEET,        /* the server's fleet state differs from the rebuilt one */
     WB_AUDIT_FORK,         /* two signed checkpoints that cannot both be true */
     WB_AUDIT_ROLLBACK,     /* the log is smaller than a checkpoint seen before */
+    WB_AUDIT_FINDING,      /* the rules raise a finding the service never registered */
 } wb_audit_failure;
 
 typedef struct {
@@ -128,6 +129,10 @@ typedef struct {
     uint64_t unknown;            /* entries by signers unknown to the auditor */
     uint64_t checkpoints;        /* earlier / given checkpoints found consistent */
     size_t cosigned;             /* witnesses of the policy that cosigned the head */
+    uint64_t findings_raised;    /* findings the replayed anomaly rules raise */
+    uint64_t findings_registered; /* of those, registered as finding entries */
+    uint64_t findings_pending;   /* raised after the last checkpoint this auditor
+                                    verified before: may still be registered */
     int fleet_compared;          /* 1 if the fleet state was compared */
     int fork_written;            /* 1 if a fork proof went to opts->fork_out */
     double seconds;

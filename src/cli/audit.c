@@ -270,6 +270,10 @@ static void print_report(const wb_audit_report *r, const char *what, const char 
                             json_integer((json_int_t)r->checkpoints));
         json_object_set_new(o, "fleet_compared", json_boolean(r->fleet_compared));
         json_object_set_new(o, "witness_cosignatures", json_integer((json_int_t)r->cosigned));
+        json_object_set_new(o, "findings_raised", json_integer((json_int_t)r->findings_raised));
+        json_object_set_new(o, "findings_registered",
+                            json_integer((json_int_t)r->findings_registered));
+        json_object_set_new(o, "findings_pending", json_integer((json_int_t)r->findings_pending));
         json_object_set_new(o, "seconds", json_real(r->seconds));
         if (r->failure != WB_AUDIT_OK) {
             json_t *f = json_object();
@@ -293,6 +297,13 @@ static void print_report(const wb_audit_report *r, const char *what, const char 
            (unsigned long long)r->statements, (unsigned long long)r->policy,
            (unsigned long long)r->checkpoints,
            r->fleet_compared ? ", fleet state equal to the server's" : "");
+    if (r->findings_raised)
+        printf("findings:   %llu raised by the replayed rules, %llu registered by the service"
+               "%s\n", (unsigned long long)r->findings_raised,
+               (unsigned long long)r->findings_registered,
+               r->findings_pending ? " (the rest raised after the last checkpoint this auditor "
+                                     "verified before: not yet due)"
+                                   : "");
     if (r->unknown)
         printf("unknown:    %llu statements by signers this auditor does not know\n",
                (unsigned long long)r->unknown);

@@ -22,6 +22,7 @@
 
 #include "waybill/audit.h"
 #include "waybill/error.h"
+#include "waybill/fleet.h"
 #include "waybill/log.h"
 #include "waybill/scitt.h"
 #include "waybill/server.h"
@@ -264,6 +265,9 @@ static int setup(void **state)
     assert_true(rep.policy > 20);
     assert_true(rep.statements >= N);
     assert_int_equal(rep.unknown, 0);
+    /* the replayed rules raise exactly what the service registered */
+    assert_true(rep.findings_raised > 0);
+    assert_int_equal(rep.findings_registered, rep.findings_raised);
     wb_server_stop(srv);
 
     /* the clean audit of the store: its state is every case's history */
@@ -469,6 +473,25 @@ static void test_truncate(void **state)
     assert_non_null(strstr(r.reason, "shrank"));
 }
 
+/* the insider also tells a new store which key it was made with: DATA's */
+static void set_verifier(const char *dir)
+{
+    char path[700];
+    wb_store *s = open_db(dir);
+    char *vkey;
+    size_t vl;
+    wb_sql_value a[1];
+    snprintf(path, sizeof(path), "%s/log.pub", DATA);
+    vkey = wbt_read_file(path, &vl);
+    while (vl && vkey[vl - 1] == '\n')
+        vkey[--vl] = '\0';
+    a[0] = WB_SQL_S(vkey);
+    assert_true(wb_store_sql(s, "UPDATE wb_meta SET value = $1 WHERE name = 'verifier'", a, 1,
+                             NULL, NULL) >= 0);
+    wb_store_close(s);
+    free(vkey);
+}
+
 /*
  * A forked tree signed by the real key: the whole log rebuilt from its
  * entries with entry k changed (and extra entries appended), tiles and
@@ -501,23 +524,7 @@ static void make_fork(const char *dir, uint64_t k, int extra)
     }
     assert_int_equal(wb_log_init(dir, ORIGIN), 0);
     sh("cp '%s/log.key' '%s/log.pub' '%s/'", DATA, DATA, dir);
-    {
-        /* the insider also tells the store which key it was made with */
-        char path[700];
-        wb_store *s = open_db(dir);
-        char *vkey;
-        size_t vl;
-        wb_sql_value a[1];
-        snprintf(path, sizeof(path), "%s/log.pub", DATA);
-        vkey = wbt_read_file(path, &vl);
-        while (vl && vkey[vl - 1] == '\n')
-            vkey[--vl] = '\0';
-        a[0] = WB_SQL_S(vkey);
-        assert_true(wb_store_sql(s, "UPDATE wb_meta SET value = $1 WHERE name = 'verifier'", a,
-                                 1, NULL, NULL) >= 0);
-        wb_store_close(s);
-        free(vkey);
-    }
+    set_verifier(dir);
     memset(&lo, 0, sizeof(lo));
     lo.sync_normal = 1;
     assert_int_equal(wb_log_open(&log, dir, &lo), 0);
@@ -638,6 +645,71 @@ static void test_forged_entry(void **state)
     wb_key_free(rogue);
 }
 
+/*
+ * The service's findings suppressed: the log rebuilt without its finding
+ * entries and signed with the real key, with a checkpoint of an earlier size
+ * the auditor holds. The replayed rules raise what was never registered.
+ */
+static void test_suppressed_finding(void **state)
+{
+    char dir[700], st[700];
+    wb_log *orig, *log;
+    wb_entry *e = calloc(N, sizeof(*e));
+    uint8_t **bufs = calloc(N, sizeof(*bufs));
+    size_t n = 0, dropped = 0, first_part;
+    uint64_t first;
+    char *note;
+    size_t note_len;
+    const char *cps[1];
+    size_t lens[1];
+    wb_audit_report r;
+    (void)state;
+    assert_int_equal(wb_log_open(&orig, DATA, NULL), 0);
+    for (uint64_t i = 0; i < N; i++) {
+        size_t len;
+        wb_fleet_entry fe;
+        assert_int_equal(wb_log_entry(orig, i, &bufs[n], &len), 0);
+        if (wb_fleet_entry_decode(&fe, i, bufs[n], len) == 0) {
+            int finding = fe.kind == WB_KIND_FINDING;
+            wb_fleet_entry_cleanup(&fe);
+            if (finding) {
+                free(bufs[n]);
+                dropped++;
+                continue;
+            }
+        }
+        e[n].data = bufs[n];
+        e[n].len = len;
+        n++;
+    }
+    wb_log_close(orig);
+    assert_true(dropped > 0);
+    snprintf(dir, sizeof(dir), "%s/suppressed", T);
+    snprintf(st, sizeof(st), "%s/suppressed.db", T);
+    assert_int_equal(wb_log_init(dir, ORIGIN), 0);
+    sh("cp '%s/log.key' '%s/log.pub' '%s/'", DATA, DATA, dir);
+    set_verifier(dir);
+    assert_int_equal(wb_log_open(&log, dir, NULL), 0);
+    first_part = n - 5;
+    assert_int_equal(wb_log_append(log, e, first_part, &first), 0);
+    assert_int_equal(wb_log_append(log, e + first_part, n - first_part, &first), 0);
+    assert_int_equal(wb_log_checkpoint_at(log, first_part, &note, &note_len), 0);
+    wb_log_close(log);
+    cps[0] = note;
+    lens[0] = note_len;
+    audit(&r, dir, NULL, st, NULL, cps, lens, 1);
+    assert_int_equal(r.failure, WB_AUDIT_FINDING);
+    assert_true(r.bad_index < first_part);
+    assert_non_null(strstr(r.reason, "never registered"));
+    assert_true(r.findings_raised >= dropped);
+    assert_int_equal(r.findings_registered, 0);
+    free(note);
+    for (size_t i = 0; i < n; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(e);
+}
+
 /* a projection row changed behind the log's back */
 static void test_projection_row(void **state)
 {
@@ -728,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_truncate),         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_given_checkpoint), cmocka_unit_test(test_forged_entry),
         cmocka_unit_test(test_projection_row),   cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_suppressed_finding),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -43,7 +43,7 @@ const char *wb_audit_failure_name(wb_audit_failure f)
 {
     static const char *const names[] = {"ok",     "checkpoint", "bundle", "leaf",
                                         "tile",   "statement",  "policy", "fleet",
-                                        "fork",   "rollback"};
+                                        "fork",   "rollback",   "finding"};
     return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
 }
 
@@ -1097,6 +1097,20 @@ int wb_audit_run(wb_audit_report *rep, wb_audit_source *src, const wb_audit_trus
     }
     if (rc == 0 && rep->failure == WB_AUDIT_OK && (a.fork_found || a.first_diff != UINT64_MAX))
         rc = judge_history(&a);
+    /* every finding the rules raised before the newest checkpoint verified
+       earlier (or given) must have been registered by now */
+    if (rc == 0 && rep->failure == WB_AUDIT_OK && a.replay) {
+        uint64_t before = 0, idx = 0;
+        char why[sizeof(rep->reason)];
+        for (size_t i = 0; i < a.nknown; i++)
+            if (a.known[i].cp.size <= a.cp.size && a.known[i].cp.size > before)
+                before = a.known[i].cp.size;
+        if (audit_replay_missing(a.replay, before, &idx, why, sizeof(why),
+                                 &rep->findings_pending))
+            fail(&a, WB_AUDIT_FINDING, idx, "%s", why);
+    }
+    if (a.replay)
+        audit_replay_findings(a.replay, &rep->findings_raised, &rep->findings_registered);
     if (rc == 0 && rep->failure == WB_AUDIT_OK && !a.fork_found)
         rc = save_success(&a);
     rep->size = a.cp.size;

@@ -31,6 +31,16 @@ void audit_replay_free(audit_replay *r);
 int audit_replay_chunk(audit_replay *r, const audit_entry *entries, size_t n,
                        uint64_t first, uint64_t *bad, wb_audit_failure *failure);
 
+/*
+ * audit_replay_missing: 1 and the first entry (and why) whose finding the
+ * rules raise but the service never registered, among entries before
+ * `before`; *pending counts those at or after it (the service may register
+ * them after this checkpoint).
+ */
+int audit_replay_missing(const audit_replay *r, uint64_t before, uint64_t *index,
+                         char *why, size_t cap, uint64_t *pending);
+void audit_replay_findings(const audit_replay *r, uint64_t *raised, uint64_t *registered);
+
 /* counters for the report */
 void audit_replay_counts(const audit_replay *r, uint64_t *statements, uint64_t *policy,
                          uint64_t *unknown);

@@ -26,7 +26,19 @@
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
+/* a finding the rules raise for an entry, until the service registers it */
+typedef struct {
+    char id[65];
+    uint64_t index;              /* the entry that raised it */
+    char rule[WB_PROV_NAME_MAX + 1];
+    char device[WB_DEVICE_ID_HEX + 1];
+    wb_tag tag;
+} expected_finding;
+
 struct audit_replay {
+    expected_finding *expected;
+    size_t nexpected, cap_expected;
+    uint64_t findings_raised, findings_registered;
     wb_store *state;
     const wb_audit_trust *trust;
     wb_fleet_config cfg;
@@ -96,6 +108,7 @@ void audit_replay_free(audit_replay *r)
         return;
     free(r->admin_kids);
     free(r->issuer_kids);
+    free(r->expected);
     free(r);
 }
 
@@ -212,6 +225,86 @@ static int x5chain_known(audit_replay *r, const wb_cose_headers *h)
     return wb_fleet_issuer_by_chain(r->state, der, len, h->nx5chain, name, sizeof(name)) == 0;
 }
 
+/*
+ * The anomaly rules, replayed: what the service's rules raise for e (against
+ * the state before e, as the service ran them) must later be registered as
+ * a finding entry; a finding entry settles the one with its id.
+ */
+static int expect_findings(audit_replay *r, const wb_fleet_entry *e)
+{
+    wb_fleet_finding *f = NULL;
+    size_t n = 0;
+    int rc;
+    if (e->kind == WB_KIND_FINDING) {
+        const char *id = e->payload.u.finding.finding_id;
+        for (size_t i = 0; i < r->nexpected; i++)
+            if (strcmp(r->expected[i].id, id) == 0) {
+                r->expected[i] = r->expected[--r->nexpected];
+                r->findings_registered++;
+                break;
+            }
+    }
+    rc = wb_fleet_detect(r->state, &r->cfg, e, &f, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const wb_p_finding *p = &f[i].payload.u.finding;
+        int dup = 0;
+        for (size_t k = 0; k < r->nexpected && !dup; k++)
+            dup = strcmp(r->expected[k].id, p->finding_id) == 0;
+        if (dup)
+            continue;
+        if (r->nexpected == r->cap_expected) {
+            size_t cap = r->cap_expected ? 2 * r->cap_expected : 64;
+            expected_finding *g = realloc(r->expected, cap * sizeof(*g));
+            if (!g) {
+                rc = wb_error_set(WB_E_NOMEM, "out of memory");
+                break;
+            }
+            r->expected = g;
+            r->cap_expected = cap;
+        }
+        {
+            expected_finding *x = &r->expected[r->nexpected++];
+            snprintf(x->id, sizeof(x->id), "%s", p->finding_id);
+            snprintf(x->rule, sizeof(x->rule), "%s", p->rule);
+            snprintf(x->device, sizeof(x->device), "%s", p->device);
+            x->tag = p->tag;
+            x->index = e->index;
+            r->findings_raised++;
+        }
+    }
+    wb_fleet_findings_free(f, n);
+    return rc;
+}
+
+int audit_replay_missing(const audit_replay *r, uint64_t before, uint64_t *index,
+                         char *why, size_t cap, uint64_t *pending)
+{
+    const expected_finding *first = NULL;
+    *pending = 0;
+    for (size_t i = 0; i < r->nexpected; i++) {
+        const expected_finding *x = &r->expected[i];
+        if (x->index >= before) {
+            (*pending)++;
+            continue;
+        }
+        if (!first || x->index < first->index)
+            first = x;
+    }
+    if (!first)
+        return 0;
+    *index = first->index;
+    snprintf(why, cap, "entry %llu raises the finding %s (%s, %s, device %.16s...), but the "
+             "service never registered it", (unsigned long long)first->index, first->rule,
+             wb_tag_name(first->tag), first->id, first->device[0] ? first->device : "-");
+    return 1;
+}
+
+void audit_replay_findings(const audit_replay *r, uint64_t *raised, uint64_t *registered)
+{
+    *raised = r->findings_raised;
+    *registered = r->findings_registered;
+}
+
 /* serial step for one entry: signer, policy, tables */
 static int judge(audit_replay *r, slot *s, wb_audit_failure *failure)
 {
@@ -252,6 +345,9 @@ static int judge(audit_replay *r, slot *s, wb_audit_failure *failure)
             return rc == WB_E_INVALID ? wb_error_set(WB_E_VERIFY, "%s", wb_error_message())
                                       : rc;
         r->policy++;
+        rc = expect_findings(r, &s->e);
+        if (rc)
+            return rc;
     }
     rc = wb_fleet_apply(r->state, &s->e);
     if (rc == WB_E_INVALID || rc == WB_E_VERIFY) {

@@ -36,7 +36,8 @@
 #include "waybill/util.h"
 
 #define WB_CLUSTER_LOCK 0x77617962 /* "wayb" */
-#define LEADER_POLL_MS 100
+/* a follower asks 40 times a second: cheap, and a takeover waits at most this */
+#define LEADER_POLL_MS 25
 #define COMPLETER_POLL_MS 5
 
 static const char cluster_schema[] =
