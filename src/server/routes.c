@@ -44,19 +44,10 @@ static enum MHD_Result respond(wb_server *s, struct MHD_Connection *c, unsigned 
                                const char *ctype, void *body, size_t len,
                                const char *cache)
 {
-    struct MHD_Response *resp;
+    struct MHD_Response *resp = srv_response(s, status, ctype, body, len);
     enum MHD_Result ret;
-    srv_count_status(s, status);
-    if (len)
-        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    else {
-        free(body);
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    }
     if (!resp)
         return MHD_NO;
-    if (ctype)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (cache)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
     ret = MHD_queue_response(c, status, resp);

@@ -106,6 +106,27 @@ static void susp_remove(wb_server *s, req *r)
 
 /* ---- responses ---- */
 
+struct MHD_Response *srv_response(wb_server *s, unsigned status, const char *ctype, void *body,
+                                  size_t len)
+{
+    struct MHD_Response *resp;
+    if (len)
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    else {
+        free(body);
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp) {
+        if (len)
+            free(body);
+        return NULL;
+    }
+    srv_count_status(s, status);
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    return resp;
+}
+
 enum MHD_Result srv_send_problem(wb_server *s, struct MHD_Connection *c, unsigned status,
                                  const char *title, const char *detail, int retry_after,
                                  const char *www_auth)
@@ -114,16 +135,13 @@ enum MHD_Result srv_send_problem(wb_server *s, struct MHD_Connection *c, unsigne
     size_t len = 0;
     struct MHD_Response *resp;
     enum MHD_Result ret;
-    srv_count_status(s, status);
-    if (wb_cbor_problem(&body, &len, title, detail, 0) != 0)
-        return MHD_NO;
-    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
+    if (wb_cbor_problem(&body, &len, title, detail, 0) != 0) {
+        srv_count_status(s, status);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/concise-problem-details+cbor");
+    resp = srv_response(s, status, "application/concise-problem-details+cbor", body, len);
+    if (!resp)
+        return MHD_NO;
     if (retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", retry_after);

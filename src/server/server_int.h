@@ -69,6 +69,13 @@ void srv_observe_latency(wb_server *s, uint64_t us);
 int srv_metrics_text(wb_server *s, char **out, size_t *len);
 /* every GET route */
 /*
+ * srv_response: a response owning body (malloc'd, freed whatever happens)
+ * with its Content-Type (may be NULL), the status counted for /metrics;
+ * the caller adds headers, queues it with status and destroys it.
+ */
+struct MHD_Response *srv_response(wb_server *s, unsigned status, const char *ctype, void *body,
+                                  size_t len);
+/*
  * srv_send_problem answers status with concise problem details (RFC 9290);
  * retry_after > 0 adds Retry-After; www_auth (may be NULL) marks a refused
  * read: no-store, and WWW-Authenticate unless it is "".

@@ -79,19 +79,10 @@ static enum MHD_Result ui_answer(wb_server *s, struct MHD_Connection *c, unsigne
                                  const char *ctype, void *body, size_t len,
                                  const char *location)
 {
-    struct MHD_Response *resp;
+    struct MHD_Response *resp = srv_response(s, status, ctype, body, len);
     enum MHD_Result ret;
-    if (len)
-        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    else {
-        free(body);
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    }
     if (!resp)
         return MHD_NO;
-    srv_count_status(s, status);
-    if (ctype)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
