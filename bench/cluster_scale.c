@@ -12,7 +12,7 @@
  *      page writes off to make tests fast, which would make PostgreSQL's
  *      commits far cheaper than SQLite's synchronous=FULL, and it reports
  *      failures through cmocka's fail_msg, which the bench does not link;
- *   2. the statements of section 6 (service.c): 50 ES256 issuers registered
+ *   2. the statements of section 6 (statements.c): 50 ES256 issuers registered
  *      the dev-mode way (PEM files in DIR/issuers), distinct signed statements with
  *      ~470-byte JSON device records, pre-signed on every core before any
  *      timing; the same statements go to each configuration, each into a
@@ -66,133 +66,12 @@
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
-#define NISSUERS 50
 #define NODES 3
 #define FAILOVERS 3
 #define PG_BIN_DEFAULT "/usr/lib/postgresql/15/bin"
 
 /* ---- the statements (as section 6's, service.c: kept in step by hand;
  * service.c keeps its helpers static) ---- */
-
-typedef struct {
-    wb_key *key;
-    wb_cose_signer signer;
-    uint8_t kid[32];
-    char iss[64];
-} issuer;
-
-typedef struct {
-    const issuer *issuers;
-    load_body *bodies;
-    size_t from, to;
-    int failed;
-} sign_job;
-
-static int make_statement(load_body *out, const issuer *is, size_t i)
-{
-    static const char *classes[] = {"cpu", "bmc", "nic", "ssd", "psu", "hsm"};
-    uint8_t seed[48], dev[32], rot[32], fw[48];
-    char devhex[65], rothex[65], fwhex[97], sub[80], payload[700];
-    uint8_t *stmt = NULL;
-    size_t slen = 0;
-    wb_cose_headers h;
-    int n, rc;
-
-    memset(seed, 0, sizeof(seed));
-    memcpy(seed, &i, sizeof(i));
-    memcpy(seed + 8, is->kid, 32);
-    wb_sha256(dev, seed, sizeof(seed));
-    seed[47] = 1;
-    wb_sha256(rot, seed, sizeof(seed));
-    wb_sha384(fw, dev, sizeof(dev));
-    wb_hex_encode(devhex, dev, 32);
-    wb_hex_encode(rothex, rot, 32);
-    wb_hex_encode(fwhex, fw, 48);
-    n = snprintf(payload, sizeof(payload),
-                 "{\"kind\":\"manifest\",\"device\":\"%s\",\"class\":\"%s\","
-                 "\"manufacturer\":\"%s\",\"model\":\"WB-%04zu\",\"serial\":\"SN-%010zu\","
-                 "\"rot\":{\"alg\":\"ES256\",\"spki_sha256\":\"%s\"},"
-                 "\"firmware\":{\"version\":\"%zu.%zu.%zu\",\"sha384\":\"%s\"},"
-                 "\"made\":\"2026-11-%02zuT%02zu:%02zu:00Z\"}",
-                 devhex, classes[i % 6], is->iss, i % 9973, i, rothex, i % 7, i % 13,
-                 i % 101, fwhex, 1 + i % 28, i % 24, i % 60);
-    if (n < 0 || (size_t)n >= sizeof(payload))
-        return wb_error_set(WB_E_INTERNAL, "payload too long");
-    snprintf(sub, sizeof(sub), "device:%s", devhex);
-    wb_cose_headers_init(&h);
-    h.alg = is->signer.alg;
-    h.cty = "application/json"; /* not a provenance statement: the bare path */
-    h.has_cwt = 1;
-    h.iss = is->iss;
-    h.sub = sub;
-    h.iat = 1795651200 + (int64_t)i;
-    h.kid.ptr = is->kid;
-    h.kid.len = 32;
-    rc = wb_cose_sign1_create(&stmt, &slen, &h, NULL, 0, (const uint8_t *)payload,
-                              (size_t)n, 0, &is->signer);
-    if (rc)
-        return rc;
-    out->data = stmt;
-    out->len = slen;
-    return 0;
-}
-
-static void *sign_main(void *arg)
-{
-    sign_job *j = arg;
-    for (size_t i = j->from; i < j->to && !j->failed; i++)
-        if (make_statement(&j->bodies[i], &j->issuers[i % NISSUERS], i) != 0)
-            j->failed = 1;
-    return NULL;
-}
-
-static int sign_all(load_body *bodies, size_t n, const issuer *is)
-{
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = ncpu > 0 ? (size_t)ncpu : 1;
-    sign_job jobs[64];
-    pthread_t tids[64];
-    int rc = 0;
-    if (nt > 64)
-        nt = 64;
-    for (size_t t = 0; t < nt; t++) {
-        memset(&jobs[t], 0, sizeof(jobs[t]));
-        jobs[t].issuers = is;
-        jobs[t].bodies = bodies;
-        jobs[t].from = n * t / nt;
-        jobs[t].to = n * (t + 1) / nt;
-        if (pthread_create(&tids[t], NULL, sign_main, &jobs[t]) != 0) {
-            sign_main(&jobs[t]);
-            tids[t] = 0;
-        }
-    }
-    for (size_t t = 0; t < nt; t++) {
-        if (tids[t])
-            pthread_join(tids[t], NULL);
-        if (jobs[t].failed)
-            rc = -1;
-    }
-    return rc;
-}
-
-/* a keys directory with the issuers' PEM files in DIR/issuers */
-static int keys_dir(const char *dir, const issuer *is)
-{
-    char path[4400];
-    snprintf(path, sizeof(path), "%.4300s/issuers", dir);
-    if (mkdir(dir, 0755) != 0 || mkdir(path, 0755) != 0) {
-        fprintf(stderr, "waybill-bench: mkdir %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    for (int i = 0; i < NISSUERS; i++) {
-        snprintf(path, sizeof(path), "%.4300s/issuers/supplier-%02d.pem", dir, i);
-        if (wb_key_write_file(is[i].key, path, 0) != 0) {
-            fprintf(stderr, "waybill-bench: %s: %s\n", path, wb_error_message());
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* ---- PostgreSQL ---- */
 
@@ -1051,7 +930,7 @@ out:
 int bench_cluster(const char *waybill, const char *base, unsigned conns_opt,
                   double seconds_opt, size_t statements, const char *perf_file)
 {
-    issuer is[NISSUERS];
+    bench_issuer is[BENCH_NISSUERS];
     bpg pg;
     node one, three[NODES], lite;
     config_result cr[3];
@@ -1094,24 +973,17 @@ int bench_cluster(const char *waybill, const char *base, unsigned conns_opt,
     printf("   PostgreSQL 15 on 127.0.0.1:%d, initdb and start %.1f s\n", pg.port,
            prov_mono() - t0);
 
-    for (int i = 0; i < NISSUERS; i++) {
-        snprintf(is[i].iss, sizeof(is[i].iss), "https://supplier-%02d.example", i);
-        if (wb_key_generate(&is[i].key, WB_ALG_ES256) != 0 ||
-            wb_cose_signer_for_key(&is[i].signer, is[i].key) != 0 ||
-            wb_key_default_kid(is[i].kid, is[i].key) != 0) {
-            fprintf(stderr, "waybill-bench: issuer %d: %s\n", i, wb_error_message());
-            goto out;
-        }
-    }
+    if (bench_issuers_make(is) != 0)
+        goto out;
     snprintf(keys[0], sizeof(keys[0]), "%s/cluster-sqlite", base);
     snprintf(keys[1], sizeof(keys[1]), "%s/cluster-pg1", base);
     snprintf(keys[2], sizeof(keys[2]), "%s/cluster-pg3", base);
     for (int k = 0; k < 3; k++)
-        if (keys_dir(keys[k], is) != 0)
+        if (bench_issuers_write(is, keys[k]) != 0)
             goto out;
     bodies = calloc(n, sizeof(*bodies));
     t0 = prov_mono();
-    if (!bodies || sign_all(bodies, n, is) != 0) {
+    if (!bodies || bench_sign_all(bodies, n, is, NULL, NULL) != 0) {
         fprintf(stderr, "waybill-bench: signing the statements failed\n");
         goto out;
     }
@@ -1120,7 +992,7 @@ int bench_cluster(const char *waybill, const char *base, unsigned conns_opt,
         for (size_t i = 0; i < n; i++)
             total += bodies[i].len;
         printf("   pre-signed %zu ES256 statements from %d issuers in %.1f s, %.0f bytes "
-               "each\n", n, NISSUERS, prov_mono() - t0, (double)total / (double)n);
+               "each\n", n, BENCH_NISSUERS, prov_mono() - t0, (double)total / (double)n);
     }
     fflush(stdout);
 
@@ -1227,8 +1099,7 @@ out:
     for (size_t i = 0; bodies && i < n; i++)
         free((void *)bodies[i].data);
     free(bodies);
-    for (int i = 0; i < NISSUERS; i++)
-        wb_key_free(is[i].key);
+    bench_issuers_free(is);
     fflush(stdout);
     return rc;
 }

@@ -45,171 +45,12 @@
 #include "waybill/scitt.h"
 #include "waybill/util.h"
 
-#define NISSUERS 50
-/* not application/vnd.waybill.<kind>+json: since the provenance layer
- * (issue 5) the server would parse such a payload as a provenance statement
- * of that kind and refuse these plain device records and their signers */
-#define CONTENT_TYPE "application/json"
 
 static double mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- issuers and statements ---- */
-
-typedef struct {
-    wb_key *key;
-    wb_cose_signer signer;
-    uint8_t kid[32];
-    char iss[64];
-} issuer;
-
-typedef struct {
-    issuer *issuers;
-    load_body *bodies;
-    size_t from, to;
-    size_t payload_bytes;
-    int failed;
-    char err[256];
-} sign_job;
-
-static void hex(char *out, const uint8_t *in, size_t n)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[in[i] >> 4];
-        out[2 * i + 1] = d[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* statement i: a device manifest of issuer i % NISSUERS, distinct per i */
-static int make_statement(load_body *out, const issuer *is, size_t i, size_t *plen)
-{
-    static const char *classes[] = {"cpu", "bmc", "nic", "ssd", "psu", "hsm"};
-    uint8_t seed[48], dev[32], rot[32], fw[48];
-    char devhex[65], rothex[65], fwhex[97], sub[80], payload[700];
-    uint8_t *stmt = NULL;
-    size_t slen = 0;
-    wb_cose_headers h;
-    int n, rc;
-
-    memset(seed, 0, sizeof(seed));
-    memcpy(seed, &i, sizeof(i));
-    memcpy(seed + 8, is->kid, 32);
-    wb_sha256(dev, seed, sizeof(seed));
-    seed[47] = 1;
-    wb_sha256(rot, seed, sizeof(seed));
-    wb_sha384(fw, dev, sizeof(dev));
-    hex(devhex, dev, 32);
-    hex(rothex, rot, 32);
-    hex(fwhex, fw, 48);
-    n = snprintf(payload, sizeof(payload),
-                 "{\"kind\":\"manifest\",\"device\":\"%s\",\"class\":\"%s\","
-                 "\"manufacturer\":\"%s\",\"model\":\"WB-%04zu\",\"serial\":\"SN-%010zu\","
-                 "\"rot\":{\"alg\":\"ES256\",\"spki_sha256\":\"%s\"},"
-                 "\"firmware\":{\"version\":\"%zu.%zu.%zu\",\"sha384\":\"%s\"},"
-                 "\"made\":\"2026-11-%02zuT%02zu:%02zu:00Z\"}",
-                 devhex, classes[i % 6], is->iss, i % 9973, i, rothex, i % 7, i % 13,
-                 i % 101, fwhex, 1 + i % 28, i % 24, i % 60);
-    if (n < 0 || (size_t)n >= sizeof(payload))
-        return wb_error_set(WB_E_INTERNAL, "payload too long");
-    snprintf(sub, sizeof(sub), "device:%s", devhex);
-    wb_cose_headers_init(&h);
-    h.alg = is->signer.alg;
-    h.cty = CONTENT_TYPE;
-    h.has_cwt = 1;
-    h.iss = is->iss;
-    h.sub = sub;
-    h.iat = 1795651200 + (int64_t)i; /* 2026-11-26 onwards */
-    h.kid.ptr = is->kid;
-    h.kid.len = 32;
-    rc = wb_cose_sign1_create(&stmt, &slen, &h, NULL, 0, (const uint8_t *)payload,
-                              (size_t)n, 0, &is->signer);
-    if (rc)
-        return rc;
-    out->data = stmt;
-    out->len = slen;
-    *plen = (size_t)n;
-    return 0;
-}
-
-static void *sign_main(void *arg)
-{
-    sign_job *j = arg;
-    for (size_t i = j->from; i < j->to && !j->failed; i++) {
-        size_t plen = 0;
-        if (make_statement(&j->bodies[i], &j->issuers[i % NISSUERS], i, &plen) != 0) {
-            j->failed = 1;
-            snprintf(j->err, sizeof(j->err), "%s", wb_error_message());
-        }
-        j->payload_bytes += plen;
-    }
-    return NULL;
-}
-
-static int make_issuers(issuer *is, const char *dir)
-{
-    char path[4400];
-    snprintf(path, sizeof(path), "%s/issuers", dir);
-    if (mkdir(dir, 0755) != 0 || mkdir(path, 0755) != 0) {
-        fprintf(stderr, "waybill-bench: mkdir %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    for (int i = 0; i < NISSUERS; i++) {
-        snprintf(is[i].iss, sizeof(is[i].iss), "https://supplier-%02d.example", i);
-        snprintf(path, sizeof(path), "%s/issuers/supplier-%02d.pem", dir, i);
-        if (wb_key_generate(&is[i].key, WB_ALG_ES256) != 0 ||
-            wb_cose_signer_for_key(&is[i].signer, is[i].key) != 0 ||
-            wb_key_default_kid(is[i].kid, is[i].key) != 0 ||
-            wb_key_write_file(is[i].key, path, 0) != 0) {
-            fprintf(stderr, "waybill-bench: issuer %d: %s\n", i, wb_error_message());
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* signs n statements on every core; average sizes into *avg_stmt, *avg_payload */
-static int sign_all(load_body *bodies, size_t n, issuer *is, double *avg_stmt,
-                    double *avg_payload)
-{
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = ncpu > 0 ? (size_t)ncpu : 1, total = 0, ptotal = 0;
-    sign_job jobs[64];
-    pthread_t tids[64];
-    int rc = 0;
-    if (nt > 64)
-        nt = 64;
-    for (size_t t = 0; t < nt; t++) {
-        memset(&jobs[t], 0, sizeof(jobs[t]));
-        jobs[t].issuers = is;
-        jobs[t].bodies = bodies;
-        jobs[t].from = n * t / nt;
-        jobs[t].to = n * (t + 1) / nt;
-        if (pthread_create(&tids[t], NULL, sign_main, &jobs[t]) != 0) {
-            jobs[t].to = jobs[t].from;
-            sign_main(&jobs[t]);
-            tids[t] = 0;
-        }
-    }
-    for (size_t t = 0; t < nt; t++) {
-        if (tids[t])
-            pthread_join(tids[t], NULL);
-        if (jobs[t].failed) {
-            fprintf(stderr, "waybill-bench: signing: %s\n", jobs[t].err);
-            rc = -1;
-        }
-        ptotal += jobs[t].payload_bytes;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        total += bodies[i].len;
-    *avg_stmt = n ? (double)total / (double)n : 0;
-    *avg_payload = n ? (double)ptotal / (double)n : 0;
-    return rc;
 }
 
 /* ---- the server child ---- */
@@ -472,7 +313,7 @@ int bench_service(const bench_service_opts *o)
 {
     static const unsigned default_conns[] = {128, 512};
     wb_service_config defaults;
-    issuer is[NISSUERS];
+    bench_issuer is[BENCH_NISSUERS];
     server srv;
     load_body *bodies = NULL;
     load_params lp;
@@ -521,14 +362,14 @@ int bench_service(const bench_service_opts *o)
 
     snprintf(srv.dir, sizeof(srv.dir), "%s/service", o->base);
     bodies = calloc(n, sizeof(*bodies));
-    if (!bodies || make_issuers(is, srv.dir) != 0)
+    if (!bodies || bench_issuers_make(is) != 0 || bench_issuers_write(is, srv.dir) != 0)
         goto out;
     t0 = mono();
-    if (sign_all(bodies, n, is, &avg_stmt, &avg_payload) != 0)
+    if (bench_sign_all(bodies, n, is, &avg_stmt, &avg_payload) != 0)
         goto out;
     printf("   pre-signed %zu distinct ES256 statements from %d issuers in %.1f s: "
            "%.0f bytes each\n   on average (JSON payload %.0f bytes, kid, CWT iss/sub/iat)\n",
-           n, NISSUERS, mono() - t0, avg_stmt, avg_payload);
+           n, BENCH_NISSUERS, mono() - t0, avg_stmt, avg_payload);
     fflush(stdout);
 
     if (server_start(&srv, o->waybill) != 0)
@@ -644,8 +485,7 @@ out:
     for (size_t i = 0; bodies && i < n; i++)
         free((void *)bodies[i].data);
     free(bodies);
-    for (int i = 0; i < NISSUERS; i++)
-        wb_key_free(is[i].key);
+    bench_issuers_free(is);
     wb_service_config_cleanup(&defaults);
     fflush(stdout);
     return rc;

@@ -93,6 +93,30 @@ void load_result_cleanup(load_result *r);
 /* the q-quantile (0..1) of the sorted latencies, in ms */
 double load_quantile_ms(const load_result *r, double q);
 
+/* ---- statements.c: the pre-signed registrations of sections 6, 7 and 10 ---- */
+
+#include "waybill/cose.h"
+
+#define BENCH_NISSUERS 50
+
+typedef struct {
+    wb_key *key;
+    wb_cose_signer signer;
+    uint8_t kid[32];
+    char iss[64];        /* "https://supplier-NN.example" */
+} bench_issuer;
+
+/* BENCH_NISSUERS fresh ES256 issuers (keys in memory); -1 with a message */
+int bench_issuers_make(bench_issuer *is);
+/* DIR (made here) with their public keys as DIR/issuers/supplier-NN.pem: the
+ * development-mode way of registering them with `waybill serve --dev DIR` */
+int bench_issuers_write(const bench_issuer *is, const char *dir);
+void bench_issuers_free(bench_issuer *is);
+/* n distinct device-manifest statements (statement i by issuer i % 50), signed
+ * on every core; the average statement and payload sizes (may be NULL) */
+int bench_sign_all(load_body *bodies, size_t n, const bench_issuer *is, double *avg_stmt,
+                   double *avg_payload);
+
 /* ---- service.c ---- */
 
 typedef struct {
