@@ -124,25 +124,29 @@ static int check_list(wb_stmt_ctx *c, const char *key, const void *ptr, size_t n
 }
 
 /* a list of malloc'd strings; left out when empty */
-static int put_strv(wb_stmt_ctx *c, json_t *obj, const char *key, char *const *v,
-                    size_t n, size_t cap)
+/*
+ * put_array: key is an array of n values made by elem (element i into
+ * *out, or an error with the path at key[i]); on an error nothing is put
+ * and *out, if set, is freed here
+ */
+typedef int (*elem_fn)(wb_stmt_ctx *c, const void *ctx, size_t i, json_t **out);
+
+static int put_array(wb_stmt_ctx *c, json_t *obj, const char *key, size_t n, elem_fn elem,
+                     const void *ctx)
 {
-    json_t *arr;
-    int rc;
-    if (n == 0)
-        return 0;
-    if ((rc = check_list(c, key, v, n, WB_PROV_LIST_MAX)) != 0)
-        return rc;
-    if (!(arr = json_array()))
+    json_t *arr = json_array();
+    int rc = 0;
+    if (!arr)
         return nomem();
     size_t old = stmt_push_key(c, key);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         size_t o2 = stmt_push_index(c, i);
-        json_t *s = NULL;
-        if (!v[i])
-            rc = stmt_fail(c, "NULL");
-        else if ((s = str_value(c, v[i], cap, &rc)) != NULL)
-            rc = append(arr, s);
+        json_t *v = NULL;
+        rc = elem(c, ctx, i, &v);
+        if (rc == 0)
+            rc = append(arr, v);
+        else
+            json_decref(v);
         stmt_pop(c, o2);
     }
     stmt_pop(c, old);
@@ -151,103 +155,131 @@ static int put_strv(wb_stmt_ctx *c, json_t *obj, const char *key, char *const *v
         return rc;
     }
     return put(c, obj, key, arr);
+}
+
+/* a new object filled by fill, or NULL with the error in *rc */
+static json_t *object_of(wb_stmt_ctx *c, int (*fill)(wb_stmt_ctx *, json_t *, const void *),
+                         const void *item, int *rc)
+{
+    json_t *e = json_object();
+    if (!e) {
+        *rc = nomem();
+        return NULL;
+    }
+    if ((*rc = fill(c, e, item)) != 0) {
+        json_decref(e);
+        return NULL;
+    }
+    return e;
+}
+
+typedef struct {
+    char *const *v;
+    size_t cap;
+} strv_ctx;
+
+static int strv_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    const strv_ctx *x = vctx;
+    int rc = 0;
+    if (!x->v[i])
+        return stmt_fail(c, "NULL");
+    *out = str_value(c, x->v[i], x->cap, &rc);
+    return rc;
+}
+
+typedef struct {
+    uint8_t *const *v;
+    const size_t *lens;
+} blobs_ctx;
+
+static int blob_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    const blobs_ctx *x = vctx;
+    if (!x->v[i] || x->lens[i] == 0)
+        return stmt_fail(c, "empty");
+    if (x->lens[i] > WB_PROV_CERT_MAX)
+        return stmt_fail(c, "more than %d bytes", WB_PROV_CERT_MAX);
+    *out = base64_value(x->v[i], x->lens[i]);
+    return *out ? 0 : nomem();
+}
+
+typedef struct {
+    const char *v;
+    size_t stride;
+} hexv_ctx;
+
+static int hex_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    const hexv_ctx *x = vctx;
+    int rc = 0;
+    *out = str_value(c, x->v + i * x->stride, x->stride, &rc);
+    return rc;
+}
+
+static int fill_slot(wb_stmt_ctx *c, json_t *e, const void *item)
+{
+    const wb_slot_entry *v = item;
+    int rc = put_str(c, e, "slot", v->slot, sizeof(v->slot), 0);
+    return rc ? rc : put_str(c, e, "id", v->id, sizeof(v->id), 0);
+}
+
+static int slot_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    int rc = 0;
+    *out = object_of(c, fill_slot, (const wb_slot_entry *)vctx + i, &rc);
+    return rc;
+}
+
+static int put_strv(wb_stmt_ctx *c, json_t *obj, const char *key, char *const *v,
+                    size_t n, size_t cap)
+{
+    strv_ctx x = {v, cap};
+    int rc;
+    if (n == 0)
+        return 0;
+    if ((rc = check_list(c, key, v, n, WB_PROV_LIST_MAX)) != 0)
+        return rc;
+    return put_array(c, obj, key, n, strv_elem, &x);
 }
 
 /* a list of byte strings as base64; left out when empty */
 static int put_blobs(wb_stmt_ctx *c, json_t *obj, const char *key, uint8_t *const *v,
                      const size_t *lens, size_t n)
 {
-    json_t *arr;
+    blobs_ctx x = {v, lens};
     int rc;
     if (n == 0)
         return 0;
     if ((rc = check_list(c, key, v, n, WB_PROV_LIST_MAX)) != 0 ||
         (rc = check_list(c, key, lens, n, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (!(arr = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, key);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        if (!v[i] || lens[i] == 0)
-            rc = stmt_fail(c, "empty");
-        else if (lens[i] > WB_PROV_CERT_MAX)
-            rc = stmt_fail(c, "more than %d bytes", WB_PROV_CERT_MAX);
-        else
-            rc = append(arr, base64_value(v[i], lens[i]));
-        stmt_pop(c, o2);
-    }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(arr);
-        return rc;
-    }
-    return put(c, obj, key, arr);
+    return put_array(c, obj, key, n, blob_elem, &x);
 }
 
 /* a list of fixed-size hex strings (device ids, entry ids) */
 static int put_hexv(wb_stmt_ctx *c, json_t *obj, const char *key, const char *v,
                     size_t stride, size_t n)
 {
-    json_t *arr;
+    hexv_ctx x = {v, stride};
     int rc;
     if (n == 0)
         return 0;
     if ((rc = check_list(c, key, v, n, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (!(arr = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, key);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        json_t *s = str_value(c, v + i * stride, stride, &rc);
-        if (s)
-            rc = append(arr, s);
-        stmt_pop(c, o2);
-    }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(arr);
-        return rc;
-    }
-    return put(c, obj, key, arr);
+    return put_array(c, obj, key, n, hex_elem, &x);
 }
 
 /* a list of {"slot", "id"}; left out when empty unless required */
 static int put_slots(wb_stmt_ctx *c, json_t *obj, const char *key,
                      const wb_slot_entry *v, size_t n, int required)
 {
-    json_t *arr;
     int rc;
     if (n == 0 && !required)
         return 0;
     if ((rc = check_list(c, key, v, n, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (!(arr = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, key);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        json_t *e = json_object();
-        if (!e)
-            rc = nomem();
-        if (rc == 0)
-            rc = put_str(c, e, "slot", v[i].slot, sizeof(v[i].slot), 0);
-        if (rc == 0)
-            rc = put_str(c, e, "id", v[i].id, sizeof(v[i].id), 0);
-        if (rc == 0) {
-            rc = append(arr, e);
-        } else {
-            json_decref(e);
-        }
-        stmt_pop(c, o2);
-    }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(arr);
-        return rc;
-    }
-    return put(c, obj, key, arr);
+    return put_array(c, obj, key, n, slot_elem, v);
 }
 
 /* ---- the kinds, fields in the order of prov.h ---- */
@@ -274,7 +306,6 @@ static int enc_issuer(wb_stmt_ctx *c, json_t *o, const wb_p_issuer *p)
 
 static int enc_device(wb_stmt_ctx *c, json_t *o, const wb_p_device *d)
 {
-    json_t *chain;
     int rc;
     if ((rc = put_str(c, o, "id", d->id, sizeof(d->id), 0)) != 0 ||
         (rc = put_enum(c, o, "class", wb_stmt_class_names, WB_CLASS_COUNT, (int)d->cls)) != 0 ||
@@ -283,53 +314,31 @@ static int enc_device(wb_stmt_ctx *c, json_t *o, const wb_p_device *d)
         return rc;
     if (d->nchain > WB_PROV_CHAIN_MAX)
         return fail_at(c, "chain", "more certificates than WB_PROV_CHAIN_MAX");
-    if (!(chain = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, "chain");
-    for (size_t i = 0; rc == 0 && i < d->nchain; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        if (!d->chain[i] || d->chain_len[i] == 0)
-            rc = stmt_fail(c, "empty");
-        else if (d->chain_len[i] > WB_PROV_CERT_MAX)
-            rc = stmt_fail(c, "more than %d bytes", WB_PROV_CERT_MAX);
-        else
-            rc = append(chain, base64_value(d->chain[i], d->chain_len[i]));
-        stmt_pop(c, o2);
+    {
+        blobs_ctx x = {d->chain, d->chain_len};
+        return put_array(c, o, "chain", d->nchain, blob_elem, &x);
     }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(chain);
-        return rc;
-    }
-    return put(c, o, "chain", chain);
+}
+
+static int fill_device(wb_stmt_ctx *c, json_t *e, const void *item)
+{
+    return enc_device(c, e, item);
+}
+
+static int device_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    int rc = 0;
+    *out = object_of(c, fill_device, (const wb_p_device *)vctx + i, &rc);
+    return rc;
 }
 
 static int enc_manifest(wb_stmt_ctx *c, json_t *o, const wb_p_manifest *p)
 {
-    json_t *devs;
     int rc;
     if ((rc = put_str(c, o, "manufacturer", p->manufacturer, sizeof(p->manufacturer), 0)) != 0 ||
         (rc = check_list(c, "devices", p->devices, p->ndevices, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (!(devs = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, "devices");
-    for (size_t i = 0; rc == 0 && i < p->ndevices; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        json_t *d = json_object();
-        rc = d ? enc_device(c, d, &p->devices[i]) : nomem();
-        if (rc == 0)
-            rc = append(devs, d);
-        else
-            json_decref(d);
-        stmt_pop(c, o2);
-    }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(devs);
-        return rc;
-    }
-    return put(c, o, "devices", devs);
+    return put_array(c, o, "devices", p->ndevices, device_elem, p->devices);
 }
 
 static int enc_assembly(wb_stmt_ctx *c, json_t *o, const wb_p_assembly *p)
@@ -368,38 +377,45 @@ static int enc_custody(wb_stmt_ctx *c, json_t *o, const wb_p_custody *p)
     return put_strv(c, o, "seals", p->seals, p->nseals, WB_PROV_NAME_MAX + 1);
 }
 
+static int fill_unit(wb_stmt_ctx *c, json_t *e, const void *item)
+{
+    const wb_p_intake_unit *u = item;
+    int rc = put_str(c, e, "id", u->id, sizeof(u->id), 0);
+    return rc ? rc : put_slots(c, e, "found", u->found, u->nfound, 0);
+}
+
+static int unit_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    int rc = 0;
+    *out = object_of(c, fill_unit, (const wb_p_intake_unit *)vctx + i, &rc);
+    return rc;
+}
+
 static int enc_intake(wb_stmt_ctx *c, json_t *o, const wb_p_intake *p)
 {
-    json_t *units;
     int rc;
     if ((rc = put_str(c, o, "site", p->site, sizeof(p->site), 0)) != 0 ||
         (rc = put_str(c, o, "shipment", p->shipment, sizeof(p->shipment), 0)) != 0 ||
         (rc = put_strv(c, o, "seals", p->seals, p->nseals, WB_PROV_NAME_MAX + 1)) != 0 ||
         (rc = check_list(c, "units", p->units, p->nunits, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (!(units = json_array()))
-        return nomem();
-    size_t old = stmt_push_key(c, "units");
-    for (size_t i = 0; rc == 0 && i < p->nunits; i++) {
-        size_t o2 = stmt_push_index(c, i);
-        json_t *u = json_object();
-        rc = u ? put_str(c, u, "id", p->units[i].id, sizeof(p->units[i].id), 0) : nomem();
-        if (rc == 0)
-            rc = put_slots(c, u, "found", p->units[i].found, p->units[i].nfound, 0);
-        if (rc == 0)
-            rc = append(units, u);
-        else
-            json_decref(u);
-        stmt_pop(c, o2);
-    }
-    stmt_pop(c, old);
-    if (rc) {
-        json_decref(units);
-        return rc;
-    }
-    if ((rc = put(c, o, "units", units)) != 0)
+    if ((rc = put_array(c, o, "units", p->nunits, unit_elem, p->units)) != 0)
         return rc;
     return put_enum(c, o, "verdict", wb_stmt_verdict_names, 3, (int)p->verdict);
+}
+
+static int fill_measurement(wb_stmt_ctx *c, json_t *e, const void *item)
+{
+    const wb_measurement *m = item;
+    int rc = put_str(c, e, "component", m->component, sizeof(m->component), 0);
+    return rc ? rc : put_str(c, e, "digest", m->digest, sizeof(m->digest), 0);
+}
+
+static int measurement_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    int rc = 0;
+    *out = object_of(c, fill_measurement, (const wb_measurement *)vctx + i, &rc);
+    return rc;
 }
 
 static int enc_attestation(wb_stmt_ctx *c, json_t *o, const wb_p_attestation *p)
@@ -415,33 +431,10 @@ static int enc_attestation(wb_stmt_ctx *c, json_t *o, const wb_p_attestation *p)
         (rc = check_list(c, "measurements", p->measurements, p->nmeasurements,
                          WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (p->nmeasurements > 0) {
-        json_t *ms = json_array();
-        if (!ms)
-            return nomem();
-        size_t old = stmt_push_key(c, "measurements");
-        for (size_t i = 0; rc == 0 && i < p->nmeasurements; i++) {
-            const wb_measurement *m = &p->measurements[i];
-            size_t o2 = stmt_push_index(c, i);
-            json_t *e = json_object();
-            rc = e ? put_str(c, e, "component", m->component, sizeof(m->component), 0)
-                   : nomem();
-            if (rc == 0)
-                rc = put_str(c, e, "digest", m->digest, sizeof(m->digest), 0);
-            if (rc == 0)
-                rc = append(ms, e);
-            else
-                json_decref(e);
-            stmt_pop(c, o2);
-        }
-        stmt_pop(c, old);
-        if (rc) {
-            json_decref(ms);
-            return rc;
-        }
-        if ((rc = put(c, o, "measurements", ms)) != 0)
-            return rc;
-    }
+    if (p->nmeasurements > 0 &&
+        (rc = put_array(c, o, "measurements", p->nmeasurements, measurement_elem,
+                        p->measurements)) != 0)
+        return rc;
     if ((rc = put_enum(c, o, "verdict", wb_stmt_verdict_names, 3, (int)p->verdict)) != 0)
         return rc;
     if (p->failed_check != WB_CHECK_NONE &&
@@ -462,6 +455,22 @@ static int enc_firmware(wb_stmt_ctx *c, json_t *o, const wb_p_firmware *p)
     return put(c, o, "svn", json_integer((json_int_t)p->svn));
 }
 
+static int fill_issue(wb_stmt_ctx *c, json_t *e, const void *item)
+{
+    const wb_review_issue *is = item;
+    int rc = put_str(c, e, "title", is->title, sizeof(is->title), 0);
+    if (rc == 0) /* -0.0 is written 0.0, as the parser reads it */
+        rc = put(c, e, "cvss", json_real(is->cvss == 0.0 ? 0.0 : is->cvss));
+    return rc ? rc : put_str(c, e, "cve", is->cve, sizeof(is->cve), 1);
+}
+
+static int issue_elem(wb_stmt_ctx *c, const void *vctx, size_t i, json_t **out)
+{
+    int rc = 0;
+    *out = object_of(c, fill_issue, (const wb_review_issue *)vctx + i, &rc);
+    return rc;
+}
+
 static int enc_review(wb_stmt_ctx *c, json_t *o, const wb_p_review *p)
 {
     int rc;
@@ -471,34 +480,9 @@ static int enc_review(wb_stmt_ctx *c, json_t *o, const wb_p_review *p)
         (rc = put_str(c, o, "framework", p->framework, sizeof(p->framework), 0)) != 0 ||
         (rc = check_list(c, "issues", p->issues, p->nissues, WB_PROV_LIST_MAX)) != 0)
         return rc;
-    if (p->nissues > 0) {
-        json_t *arr = json_array();
-        if (!arr)
-            return nomem();
-        size_t old = stmt_push_key(c, "issues");
-        for (size_t i = 0; rc == 0 && i < p->nissues; i++) {
-            const wb_review_issue *is = &p->issues[i];
-            size_t o2 = stmt_push_index(c, i);
-            json_t *e = json_object();
-            rc = e ? put_str(c, e, "title", is->title, sizeof(is->title), 0) : nomem();
-            if (rc == 0) /* -0.0 is written 0.0, as the parser reads it */
-                rc = put(c, e, "cvss", json_real(is->cvss == 0.0 ? 0.0 : is->cvss));
-            if (rc == 0)
-                rc = put_str(c, e, "cve", is->cve, sizeof(is->cve), 1);
-            if (rc == 0)
-                rc = append(arr, e);
-            else
-                json_decref(e);
-            stmt_pop(c, o2);
-        }
-        stmt_pop(c, old);
-        if (rc) {
-            json_decref(arr);
-            return rc;
-        }
-        if ((rc = put(c, o, "issues", arr)) != 0)
-            return rc;
-    }
+    if (p->nissues > 0 &&
+        (rc = put_array(c, o, "issues", p->nissues, issue_elem, p->issues)) != 0)
+        return rc;
     if (!p->original_format && !p->original && p->original_len == 0)
         return 0;
     if (!p->original_format)
